@@ -1,0 +1,557 @@
+package value
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is the default nesting limit of Parse. Step Functions payloads are
+// at most 256 KiB, so a legitimate document can be deeply nested only on
+// purpose; 512 levels is far beyond any real workflow payload while keeping
+// recursive walks (encode, equal, paths) well within the goroutine stack.
+const MaxDepth = 512
+
+// SyntaxError is a JSON syntax error with the byte offset where it was found.
+type SyntaxError struct {
+	Offset int    // byte offset of the problem in the input
+	Msg    string // what is wrong
+}
+
+func (e *SyntaxError) Error() string {
+	return "invalid JSON at offset " + strconv.Itoa(e.Offset) + ": " + e.Msg
+}
+
+// Parse decodes one JSON document (RFC 8259, UTF-8) into a Value. Leading and
+// trailing white space is allowed; anything else after the value is an error.
+// Nesting deeper than MaxDepth is an error.
+func Parse(data []byte) (Value, error) {
+	return ParseDepth(data, MaxDepth)
+}
+
+// ParseDepth is Parse with an explicit nesting limit.
+func ParseDepth(data []byte, maxDepth int) (Value, error) {
+	p := parser{data: data, maxDepth: maxDepth}
+	p.skipWS()
+	v, err := p.value(0)
+	if err != nil {
+		return Value{}, err
+	}
+	p.skipWS()
+	if p.pos != len(p.data) {
+		return Value{}, p.errf("unexpected data after the JSON value")
+	}
+	return v, nil
+}
+
+// ParseString is Parse for a string argument.
+func ParseString(s string) (Value, error) { return Parse([]byte(s)) }
+
+// MustParse is Parse for literals in tests and examples; it panics on error.
+func MustParse(s string) Value {
+	v, err := Parse([]byte(s))
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+type parser struct {
+	data     []byte
+	pos      int
+	maxDepth int
+	scratch  []byte
+}
+
+func (p *parser) errf(msg string) error { return &SyntaxError{Offset: p.pos, Msg: msg} }
+
+func (p *parser) skipWS() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(depth int) (Value, error) {
+	if p.pos >= len(p.data) {
+		return Value{}, p.errf("unexpected end of input")
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		if depth >= p.maxDepth {
+			return Value{}, p.errf("nesting deeper than " + strconv.Itoa(p.maxDepth) + " levels")
+		}
+		return p.object(depth + 1)
+	case c == '[':
+		if depth >= p.maxDepth {
+			return Value{}, p.errf("nesting deeper than " + strconv.Itoa(p.maxDepth) + " levels")
+		}
+		return p.array(depth + 1)
+	case c == '"':
+		s, err := p.string()
+		if err != nil {
+			return Value{}, err
+		}
+		return Value{kind: String, str: s}, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	case c == 't':
+		return p.literal("true", True)
+	case c == 'f':
+		return p.literal("false", False)
+	case c == 'n':
+		return p.literal("null", NullValue)
+	default:
+		return Value{}, p.errf("unexpected character " + strconv.QuoteRune(rune(c)))
+	}
+}
+
+func (p *parser) literal(word string, v Value) (Value, error) {
+	if len(p.data)-p.pos >= len(word) && string(p.data[p.pos:p.pos+len(word)]) == word {
+		p.pos += len(word)
+		return v, nil
+	}
+	return Value{}, p.errf("invalid literal, expected " + word)
+}
+
+func (p *parser) object(depth int) (Value, error) {
+	p.pos++ // {
+	var keys []string
+	var vals []Value
+	var seen map[string]int // member index, from indexThreshold members on
+	p.skipWS()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		return FromObject([]string{}, nil), nil
+	}
+	for {
+		p.skipWS()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return Value{}, p.errf("expected a string for an object member name")
+		}
+		k, err := p.string()
+		if err != nil {
+			return Value{}, err
+		}
+		p.skipWS()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return Value{}, p.errf("expected ':' after an object member name")
+		}
+		p.pos++
+		p.skipWS()
+		v, err := p.value(depth)
+		if err != nil {
+			return Value{}, err
+		}
+		// Duplicate names: the last one wins, as in Jackson (AWS) and encoding/json.
+		dup := -1
+		if seen != nil {
+			if i, ok := seen[k]; ok {
+				dup = i
+			}
+		} else {
+			for i, kk := range keys {
+				if kk == k {
+					dup = i
+					break
+				}
+			}
+		}
+		if dup >= 0 {
+			vals[dup] = v
+		} else {
+			keys = append(keys, k)
+			vals = append(vals, v)
+			if seen != nil {
+				seen[k] = len(keys) - 1
+			} else if len(keys) >= indexThreshold {
+				seen = make(map[string]int, 2*len(keys))
+				for i, kk := range keys {
+					seen[kk] = i
+				}
+			}
+		}
+		p.skipWS()
+		if p.pos >= len(p.data) {
+			return Value{}, p.errf("unexpected end of input in an object")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return FromObject(keys, vals), nil
+		default:
+			return Value{}, p.errf("expected ',' or '}' in an object")
+		}
+	}
+}
+
+func (p *parser) array(depth int) (Value, error) {
+	p.pos++ // [
+	p.skipWS()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		return FromArray([]Value{}), nil
+	}
+	var items []Value
+	for {
+		p.skipWS()
+		v, err := p.value(depth)
+		if err != nil {
+			return Value{}, err
+		}
+		items = append(items, v)
+		p.skipWS()
+		if p.pos >= len(p.data) {
+			return Value{}, p.errf("unexpected end of input in an array")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return FromArray(items), nil
+		default:
+			return Value{}, p.errf("expected ',' or ']' in an array")
+		}
+	}
+}
+
+func (p *parser) number() (Value, error) {
+	start := p.pos
+	d := p.data
+	if p.pos < len(d) && d[p.pos] == '-' {
+		p.pos++
+	}
+	if p.pos >= len(d) {
+		return Value{}, p.errf("invalid number")
+	}
+	if d[p.pos] == '0' {
+		p.pos++
+	} else if d[p.pos] >= '1' && d[p.pos] <= '9' {
+		for p.pos < len(d) && d[p.pos] >= '0' && d[p.pos] <= '9' {
+			p.pos++
+		}
+	} else {
+		return Value{}, p.errf("invalid number")
+	}
+	if p.pos < len(d) && d[p.pos] == '.' {
+		p.pos++
+		if p.pos >= len(d) || d[p.pos] < '0' || d[p.pos] > '9' {
+			return Value{}, p.errf("invalid number: digit expected after '.'")
+		}
+		for p.pos < len(d) && d[p.pos] >= '0' && d[p.pos] <= '9' {
+			p.pos++
+		}
+	}
+	if p.pos < len(d) && (d[p.pos] == 'e' || d[p.pos] == 'E') {
+		p.pos++
+		if p.pos < len(d) && (d[p.pos] == '+' || d[p.pos] == '-') {
+			p.pos++
+		}
+		if p.pos >= len(d) || d[p.pos] < '0' || d[p.pos] > '9' {
+			return Value{}, p.errf("invalid number: digit expected in exponent")
+		}
+		for p.pos < len(d) && d[p.pos] >= '0' && d[p.pos] <= '9' {
+			p.pos++
+		}
+	}
+	text := string(d[start:p.pos])
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		// Out of range: ParseFloat returns ±Inf with ErrRange. Keep the text,
+		// the value saturates like Java's Double.parseDouble.
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			p.pos = start
+			return Value{}, p.errf("invalid number")
+		}
+	}
+	return Value{kind: Number, num: f, str: text}, nil
+}
+
+// string decodes a JSON string starting at the opening quote.
+func (p *parser) string() (string, error) {
+	p.pos++ // opening quote
+	d := p.data
+	start := p.pos
+	// Fast path: no escapes, ASCII or valid UTF-8.
+	for p.pos < len(d) {
+		c := d[p.pos]
+		if c == '"' {
+			s := string(d[start:p.pos])
+			p.pos++
+			return s, nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", p.errf("control character in a string")
+		}
+		if c < utf8.RuneSelf {
+			p.pos++
+			continue
+		}
+		r, n := utf8.DecodeRune(d[p.pos:])
+		if r == utf8.RuneError && n == 1 {
+			return "", p.errf("invalid UTF-8 in a string")
+		}
+		p.pos += n
+	}
+	if p.pos >= len(d) {
+		return "", p.errf("unterminated string")
+	}
+	buf := append(p.scratch[:0], d[start:p.pos]...)
+	for p.pos < len(d) {
+		c := d[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			p.scratch = buf
+			return string(buf), nil
+		case c == '\\':
+			p.pos++
+			if p.pos >= len(d) {
+				return "", p.errf("unterminated string")
+			}
+			e := d[p.pos]
+			p.pos++
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					return "", p.errf("invalid \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					// A high surrogate followed by an escaped low surrogate is one
+					// character; a lone surrogate becomes U+FFFD (as encoding/json).
+					if p.pos+1 < len(d) && d[p.pos] == '\\' && d[p.pos+1] == 'u' {
+						save := p.pos
+						p.pos += 2
+						r2, ok2 := p.hex4()
+						if ok2 {
+							if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+								buf = utf8.AppendRune(buf, dec)
+								continue
+							}
+						}
+						p.pos = save
+					}
+					r = utf8.RuneError
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				p.pos--
+				return "", p.errf("invalid escape character " + strconv.QuoteRune(rune(e)))
+			}
+		case c < 0x20:
+			return "", p.errf("control character in a string")
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			p.pos++
+		default:
+			r, n := utf8.DecodeRune(d[p.pos:])
+			if r == utf8.RuneError && n == 1 {
+				return "", p.errf("invalid UTF-8 in a string")
+			}
+			buf = append(buf, d[p.pos:p.pos+n]...)
+			p.pos += n
+		}
+	}
+	return "", p.errf("unterminated string")
+}
+
+func (p *parser) hex4() (rune, bool) {
+	if len(p.data)-p.pos < 4 {
+		return 0, false
+	}
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := p.data[p.pos+i]
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	p.pos += 4
+	return r, true
+}
+
+// AppendJSON appends the compact JSON encoding of v to dst. Strings are
+// escaped as Jackson (and so AWS) does: quote, backslash and control
+// characters only; non-ASCII text is written as UTF-8.
+func AppendJSON(dst []byte, v Value) []byte {
+	switch v.kind {
+	case Null:
+		return append(dst, "null"...)
+	case Bool:
+		if v.num != 0 {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case Number:
+		return AppendNumber(dst, v)
+	case String:
+		return AppendQuoted(dst, v.str)
+	case Array:
+		dst = append(dst, '[')
+		for i, x := range v.c.items {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendJSON(dst, x)
+		}
+		return append(dst, ']')
+	case Object:
+		dst = append(dst, '{')
+		for i, x := range v.c.items {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendQuoted(dst, v.c.keys[i])
+			dst = append(dst, ':')
+			dst = AppendJSON(dst, x)
+		}
+		return append(dst, '}')
+	}
+	return dst
+}
+
+// AppendNumber appends the JSON text of number v: its source text when it has
+// one, else the shortest text that parses back to the same float64, without
+// an exponent for integral values below 1e21.
+func AppendNumber(dst []byte, v Value) []byte {
+	if v.str != "" {
+		return append(dst, v.str...)
+	}
+	f := v.num
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+		if f == 0 {
+			return append(dst, '0')
+		}
+		return strconv.AppendFloat(dst, f, 'f', 0, 64)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendQuoted appends s as a JSON string literal.
+func AppendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// JSON returns the compact JSON encoding of v.
+func (v Value) JSON() string { return string(AppendJSON(nil, v)) }
+
+// String returns the compact JSON encoding of v (for debugging and tests).
+func (v Value) String() string { return v.JSON() }
+
+// Size returns the length in bytes of the compact JSON encoding of v,
+// without building it; the payload limit is checked with it.
+func Size(v Value) int {
+	switch v.kind {
+	case Null:
+		return 4
+	case Bool:
+		if v.num != 0 {
+			return 4
+		}
+		return 5
+	case Number:
+		if v.str != "" {
+			return len(v.str)
+		}
+		var buf [32]byte
+		return len(AppendNumber(buf[:0], v))
+	case String:
+		return quotedLen(v.str)
+	case Array:
+		n := 2
+		for i, x := range v.c.items {
+			if i > 0 {
+				n++
+			}
+			n += Size(x)
+		}
+		return n
+	case Object:
+		n := 2
+		for i, x := range v.c.items {
+			if i > 0 {
+				n++
+			}
+			n += quotedLen(v.c.keys[i]) + 1 + Size(x)
+		}
+		return n
+	}
+	return 0
+}
+
+func quotedLen(s string) int {
+	n := 2 + len(s)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			n++
+		case c < 0x20:
+			n += 5
+		}
+	}
+	return n
+}

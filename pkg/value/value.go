@@ -1,0 +1,319 @@
+package value
+
+import (
+	"math"
+	"strconv"
+	"sync/atomic"
+)
+
+// Kind is the JSON type of a Value.
+type Kind uint8
+
+// The six JSON kinds. The zero Value is Null.
+const (
+	Null Kind = iota
+	Bool
+	Number
+	String
+	Array
+	Object
+)
+
+var kindNames = [...]string{"null", "boolean", "number", "string", "array", "object"}
+
+// String returns the JSON name of the kind ("null", "boolean", "number", …).
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Value is one JSON value. Values are immutable once built: operations that
+// "modify" a Value (With, SetIndex) return a new Value and share unchanged
+// parts with the old one, so a Value may be shared freely between executions
+// and goroutines. The zero Value is JSON null.
+type Value struct {
+	kind Kind
+	num  float64 // Number: the value; Bool: 1 or 0
+	str  string  // String: the text; Number: the source text, "" when computed
+	c    *container
+}
+
+// container holds the elements of an array or the members of an object.
+// Objects keep insertion order (States.Format renders them in that order).
+type container struct {
+	items []Value
+	keys  []string       // object member names, parallel to items; nil for arrays
+	index atomic.Pointer[map[string]int] // built lazily for large objects
+}
+
+// indexThreshold is the object size from which member lookup builds a map
+// instead of scanning the keys: ASL payloads are mostly small objects, where a
+// linear scan beats hashing.
+const indexThreshold = 16
+
+// NullValue is JSON null.
+var NullValue = Value{}
+
+// True and False are the JSON booleans.
+var (
+	True  = Value{kind: Bool, num: 1}
+	False = Value{kind: Bool}
+)
+
+// FromBool returns the JSON boolean b.
+func FromBool(b bool) Value {
+	if b {
+		return True
+	}
+	return False
+}
+
+// FromFloat returns the JSON number f. NaN and infinities have no JSON form;
+// they are encoded as null.
+func FromFloat(f float64) Value { return Value{kind: Number, num: f} }
+
+// FromInt returns the JSON number i.
+func FromInt(i int64) Value { return Value{kind: Number, num: float64(i)} }
+
+// NumberText returns a number that keeps its source text: encoding writes
+// text unchanged, so "1.0" or "12345678901234567890" round-trip exactly.
+// The caller guarantees that text is a valid JSON number equal to f.
+func NumberText(text string, f float64) Value { return Value{kind: Number, num: f, str: text} }
+
+// FromString returns the JSON string s.
+func FromString(s string) Value { return Value{kind: String, str: s} }
+
+// FromArray returns an array holding items. The array takes ownership of the
+// slice: the caller must not modify it afterwards.
+func FromArray(items []Value) Value {
+	return Value{kind: Array, c: &container{items: items}}
+}
+
+// FromObject returns an object with the given member names and values, in
+// order. It takes ownership of both slices, which must have the same length
+// and hold no duplicate names.
+func FromObject(keys []string, vals []Value) Value {
+	if len(keys) != len(vals) {
+		panic("value: FromObject with mismatched keys and values")
+	}
+	if keys == nil {
+		keys = []string{}
+	}
+	return Value{kind: Object, c: &container{items: vals, keys: keys}}
+}
+
+// EmptyObject returns {}.
+func EmptyObject() Value { return FromObject([]string{}, nil) }
+
+// Kind returns the JSON type of v.
+func (v Value) Kind() Kind { return v.kind }
+
+// IsNull reports whether v is JSON null.
+func (v Value) IsNull() bool { return v.kind == Null }
+
+// Bool returns the boolean value of v, false unless v is true.
+func (v Value) Bool() bool { return v.kind == Bool && v.num != 0 }
+
+// Float returns the number value of v, 0 unless v is a number.
+func (v Value) Float() float64 {
+	if v.kind != Number {
+		return 0
+	}
+	return v.num
+}
+
+// Int returns v as an int64 and whether v is a number with an integral value
+// that fits an int64.
+func (v Value) Int() (int64, bool) {
+	if v.kind != Number || v.num != math.Trunc(v.num) || math.Abs(v.num) > 1<<63-1024 {
+		return 0, false
+	}
+	return int64(v.num), true
+}
+
+// IsInteger reports whether v is a number whose text has no fraction or
+// exponent, or a computed number with an integral value. "1.0" is not an
+// integer for AWS (Java parses it as a double).
+func (v Value) IsInteger() bool {
+	if v.kind != Number {
+		return false
+	}
+	if v.str != "" {
+		for i := 0; i < len(v.str); i++ {
+			switch v.str[i] {
+			case '.', 'e', 'E':
+				return false
+			}
+		}
+		return true
+	}
+	return v.num == math.Trunc(v.num) && !math.IsInf(v.num, 0)
+}
+
+// NumberText returns the source text of a number, "" for computed numbers.
+func (v Value) NumberText() string {
+	if v.kind != Number {
+		return ""
+	}
+	return v.str
+}
+
+// Str returns the text of a string value, "" otherwise.
+func (v Value) Str() string {
+	if v.kind != String {
+		return ""
+	}
+	return v.str
+}
+
+// Len returns the number of elements of an array or members of an object, 0 otherwise.
+func (v Value) Len() int {
+	if v.c == nil {
+		return 0
+	}
+	return len(v.c.items)
+}
+
+// Index returns element i of an array or the value of member i of an object.
+// It panics when i is out of range.
+func (v Value) Index(i int) Value { return v.c.items[i] }
+
+// Key returns the name of member i of an object. It panics when i is out of range.
+func (v Value) Key(i int) string { return v.c.keys[i] }
+
+// Items returns the elements of an array or the member values of an object.
+// The slice is shared: callers must not modify it.
+func (v Value) Items() []Value {
+	if v.c == nil {
+		return nil
+	}
+	return v.c.items
+}
+
+// Keys returns the member names of an object in order. The slice is shared:
+// callers must not modify it.
+func (v Value) Keys() []string {
+	if v.c == nil {
+		return nil
+	}
+	return v.c.keys
+}
+
+// Get returns the value of member key of an object and whether it exists.
+func (v Value) Get(key string) (Value, bool) {
+	if v.kind != Object {
+		return Value{}, false
+	}
+	i := v.c.find(key)
+	if i < 0 {
+		return Value{}, false
+	}
+	return v.c.items[i], true
+}
+
+func (c *container) find(key string) int {
+	if len(c.keys) < indexThreshold {
+		for i, k := range c.keys {
+			if k == key {
+				return i
+			}
+		}
+		return -1
+	}
+	idx := c.index.Load()
+	if idx == nil {
+		// Containers are immutable, so the map never goes stale. Concurrent
+		// first lookups may both build it; either result is correct.
+		m := make(map[string]int, len(c.keys))
+		for i, k := range c.keys {
+			if _, dup := m[k]; !dup {
+				m[k] = i
+			}
+		}
+		c.index.Store(&m)
+		idx = &m
+	}
+	if i, ok := (*idx)[key]; ok {
+		return i
+	}
+	return -1
+}
+
+// With returns a copy of object v with member key set to x (appended when
+// absent). v itself is unchanged. When v is not an object, the result is an
+// object with the single member.
+func (v Value) With(key string, x Value) Value {
+	if v.kind != Object {
+		return FromObject([]string{key}, []Value{x})
+	}
+	i := v.c.find(key)
+	n := len(v.c.keys)
+	if i >= 0 {
+		vals := make([]Value, n)
+		copy(vals, v.c.items)
+		vals[i] = x
+		return Value{kind: Object, c: &container{items: vals, keys: v.c.keys}}
+	}
+	keys := make([]string, n+1)
+	copy(keys, v.c.keys)
+	keys[n] = key
+	vals := make([]Value, n+1)
+	copy(vals, v.c.items)
+	vals[n] = x
+	return Value{kind: Object, c: &container{items: vals, keys: keys}}
+}
+
+// SetIndex returns a copy of array v with element i replaced by x. It panics
+// when v is not an array or i is out of range.
+func (v Value) SetIndex(i int, x Value) Value {
+	vals := make([]Value, len(v.c.items))
+	copy(vals, v.c.items)
+	vals[i] = x
+	return Value{kind: Array, c: &container{items: vals}}
+}
+
+// Equal reports whether a and b are the same JSON value: numbers compare by
+// value (1 == 1.0), objects ignore member order, arrays compare in order.
+func Equal(a, b Value) bool {
+	if a.kind != b.kind {
+		return false
+	}
+	switch a.kind {
+	case Null:
+		return true
+	case Bool, Number:
+		return a.num == b.num
+	case String:
+		return a.str == b.str
+	case Array:
+		if a.c == b.c {
+			return true
+		}
+		if len(a.c.items) != len(b.c.items) {
+			return false
+		}
+		for i := range a.c.items {
+			if !Equal(a.c.items[i], b.c.items[i]) {
+				return false
+			}
+		}
+		return true
+	case Object:
+		if a.c == b.c {
+			return true
+		}
+		if len(a.c.items) != len(b.c.items) {
+			return false
+		}
+		for i, k := range a.c.keys {
+			j := b.c.find(k)
+			if j < 0 || !Equal(a.c.items[i], b.c.items[j]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
