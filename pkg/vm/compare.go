@@ -1,0 +1,216 @@
+package vm
+
+import (
+	"strings"
+	"time"
+
+	"github.com/expressd/expressd/pkg/value"
+)
+
+// compare evaluates a Choice comparison against doc. A value of the wrong
+// type compares false; a missing Variable fails with States.Runtime except
+// for IsPresent.
+func (m *Machine) compare(c *Compare, doc value.Value) (result bool, f Failure, ok bool) {
+	v, err := m.getPath(c.Var, doc)
+	if err != nil {
+		if c.Op == CmpIsPresent {
+			return !c.Operand.Bool(), Failure{}, true
+		}
+		return false, m.pathFailure(c.Var, err), false
+	}
+	operand := c.Operand
+	opTime := c.Time
+	if c.OperandPath >= 0 {
+		o, err := m.getPath(uint32(c.OperandPath), doc)
+		if err != nil {
+			return false, m.pathFailure(uint32(c.OperandPath), err), false
+		}
+		operand = o
+		if c.Op >= CmpTimestampEquals && c.Op <= CmpTimestampGreaterThanEquals {
+			if o.Kind() != value.String {
+				return false, Failure{}, true
+			}
+			t, ok := ParseTimestamp(o.Str())
+			if !ok {
+				return false, Failure{}, true
+			}
+			opTime = t
+		}
+	}
+	switch c.Op {
+	case CmpStringEquals, CmpStringLessThan, CmpStringGreaterThan, CmpStringLessThanEquals, CmpStringGreaterThanEquals:
+		if v.Kind() != value.String || operand.Kind() != value.String {
+			return false, Failure{}, true
+		}
+		return ordered(c.Op-CmpStringEquals, value.CompareStrings(v.Str(), operand.Str())), Failure{}, true
+	case CmpStringMatches:
+		if v.Kind() != value.String {
+			return false, Failure{}, true
+		}
+		return matchPattern(c.Pattern, v.Str()), Failure{}, true
+	case CmpNumericEquals, CmpNumericLessThan, CmpNumericGreaterThan, CmpNumericLessThanEquals, CmpNumericGreaterThanEquals:
+		if v.Kind() != value.Number || operand.Kind() != value.Number {
+			return false, Failure{}, true
+		}
+		a, b := v.Float(), operand.Float()
+		cmp := 0
+		if a < b {
+			cmp = -1
+		} else if a > b {
+			cmp = 1
+		}
+		return ordered(c.Op-CmpNumericEquals, cmp), Failure{}, true
+	case CmpBooleanEquals:
+		if v.Kind() != value.Bool || operand.Kind() != value.Bool {
+			return false, Failure{}, true
+		}
+		return v.Bool() == operand.Bool(), Failure{}, true
+	case CmpTimestampEquals, CmpTimestampLessThan, CmpTimestampGreaterThan, CmpTimestampLessThanEquals, CmpTimestampGreaterThanEquals:
+		if v.Kind() != value.String {
+			return false, Failure{}, true
+		}
+		t, ok := ParseTimestamp(v.Str())
+		if !ok {
+			return false, Failure{}, true
+		}
+		return ordered(c.Op-CmpTimestampEquals, t.Compare(opTime)), Failure{}, true
+	case CmpIsNull:
+		return v.IsNull() == c.Operand.Bool(), Failure{}, true
+	case CmpIsPresent:
+		return c.Operand.Bool(), Failure{}, true
+	case CmpIsNumeric:
+		return (v.Kind() == value.Number) == c.Operand.Bool(), Failure{}, true
+	case CmpIsString:
+		return (v.Kind() == value.String) == c.Operand.Bool(), Failure{}, true
+	case CmpIsBoolean:
+		return (v.Kind() == value.Bool) == c.Operand.Bool(), Failure{}, true
+	case CmpIsTimestamp:
+		_, ok := ParseTimestamp(v.Str())
+		return (v.Kind() == value.String && ok) == c.Operand.Bool(), Failure{}, true
+	}
+	panic("vm: invalid comparison operator")
+}
+
+// ordered maps a three-way comparison result to the operator at offset rel
+// in the order Equals, LessThan, GreaterThan, LessThanEquals, GreaterThanEquals.
+func ordered(rel CmpOp, cmp int) bool {
+	switch rel {
+	case 0:
+		return cmp == 0
+	case 1:
+		return cmp < 0
+	case 2:
+		return cmp > 0
+	case 3:
+		return cmp <= 0
+	default:
+		return cmp >= 0
+	}
+}
+
+// CompilePattern splits a StringMatches pattern into its literal pieces:
+// only '*' is special (any run of characters), "\*" is a literal star and
+// "\\" a literal backslash.
+func CompilePattern(pat string) []string {
+	var pieces []string
+	var cur strings.Builder
+	for i := 0; i < len(pat); i++ {
+		c := pat[i]
+		switch {
+		case c == '\\' && i+1 < len(pat) && (pat[i+1] == '*' || pat[i+1] == '\\'):
+			cur.WriteByte(pat[i+1])
+			i++
+		case c == '*':
+			pieces = append(pieces, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	return append(pieces, cur.String())
+}
+
+// matchPattern matches s against compiled pattern pieces (anchored at both
+// ends; between pieces any text may appear).
+func matchPattern(pieces []string, s string) bool {
+	if len(pieces) == 1 {
+		return s == pieces[0]
+	}
+	if !strings.HasPrefix(s, pieces[0]) {
+		return false
+	}
+	s = s[len(pieces[0]):]
+	last := pieces[len(pieces)-1]
+	for _, p := range pieces[1 : len(pieces)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return len(s) >= len(last) && strings.HasSuffix(s, last)
+}
+
+// ParseTimestamp parses an ASL timestamp: RFC 3339 with an uppercase 'T',
+// optional fractional seconds (up to nanoseconds) and a zone designator
+// ('Z' or ±hh:mm).
+func ParseTimestamp(s string) (time.Time, bool) {
+	// yyyy-mm-ddThh:mm:ss
+	if len(s) < 20 {
+		return time.Time{}, false
+	}
+	for i := 0; i < 19; i++ {
+		c := s[i]
+		switch i {
+		case 4, 7:
+			if c != '-' {
+				return time.Time{}, false
+			}
+		case 10:
+			if c != 'T' {
+				return time.Time{}, false
+			}
+		case 13, 16:
+			if c != ':' {
+				return time.Time{}, false
+			}
+		default:
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+		}
+	}
+	i := 19
+	if s[i] == '.' {
+		j := i + 1
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == i+1 || j-i-1 > 9 {
+			return time.Time{}, false
+		}
+		i = j
+	}
+	rest := s[i:]
+	switch {
+	case rest == "Z":
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
+		isDigits(rest[1:3]) && isDigits(rest[4:6]):
+	default:
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

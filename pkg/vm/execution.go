@@ -1,0 +1,176 @@
+package vm
+
+import (
+	"time"
+
+	"github.com/expressd/expressd/pkg/value"
+)
+
+// Context is the execution-wide part of the context object ($$): what
+// $$.Execution and $$.StateMachine report. It is shared by an execution and
+// all its Parallel/Map children and must not change once the execution runs.
+type Context struct {
+	ExecutionID      string // execution ARN
+	ExecutionName    string
+	StartTime        time.Time
+	Input            value.Value
+	RoleArn          string
+	StateMachineID   string // state machine ARN
+	StateMachineName string
+	// RedriveCount is reported as $$.Execution.RedriveCount when HasRedrive
+	// (asynchronous executions); synchronous Express executions omit it.
+	HasRedrive bool
+}
+
+// Failure is an ASL runtime failure: data matched by Retry and Catch and
+// reported as an execution's error and cause. It is not a Go error.
+type Failure struct {
+	Error    string
+	Cause    string
+	HasError bool // Error is set (a Fail state may have no Error)
+	HasCause bool
+	State    string // the state that failed
+}
+
+// Fail builds a Failure with both error and cause set.
+func Fail(name, cause string) Failure {
+	return Failure{Error: name, Cause: cause, HasError: true, HasCause: true}
+}
+
+// resume says how a yielded execution continues.
+type resume uint8
+
+const (
+	resumeNone resume = iota
+	resumeValue
+	resumeFailure
+)
+
+// pendingVar is a variable assignment waiting for the end of its state.
+type pendingVar struct {
+	slot uint32
+	v    value.Value
+}
+
+// Execution is the resumable state of one run of a Program (the top-level
+// machine, a Parallel branch or a Map iteration). The VM keeps every piece
+// of state here, not on the Go stack, so an execution can yield at a Task,
+// Wait, Parallel or Map and be resumed later by any Machine.
+//
+// An Execution is not safe for concurrent use.
+type Execution struct {
+	prog  *Program
+	pc    uint32
+	regs  [numRegs]value.Value
+	state int32 // current state index, -1 before the first OpEnter
+
+	enteredAt   time.Time
+	retries     []int64 // attempts used per retrier of the current state's handler
+	retryCount  int64   // retries of the current state ($$.State.RetryCount)
+	vars        []value.Value
+	varSet      []bool
+	pending     []pendingVar
+	ctx         *Context
+	ctxCache    value.Value
+	ctxValid    bool
+	hasItem     bool
+	itemIndex   int
+	itemValue   value.Value
+	resumeKind  resume
+	resumeFail  Failure
+	events      int64 // AWS history event counter (for "entered at the event id #N")
+	stateEvent  int64
+	transitions int64
+	done        bool
+}
+
+// NewExecution returns an execution of p that starts at the first state
+// with the given input.
+func NewExecution(p *Program, input value.Value, ctx *Context) *Execution {
+	e := &Execution{}
+	e.Reset(p, 0, input, ctx)
+	return e
+}
+
+// Reset reinitialises e to run p from entry with input, keeping its
+// allocated scratch space. Engines reuse Executions through it.
+func (e *Execution) Reset(p *Program, entry uint32, input value.Value, ctx *Context) {
+	e.prog = p
+	e.pc = entry
+	e.regs = [numRegs]value.Value{input, input, value.Value{}, input}
+	e.state = -1
+	e.retries = e.retries[:0]
+	e.retryCount = 0
+	n := len(p.VarNames)
+	if cap(e.vars) < n {
+		e.vars = make([]value.Value, n)
+		e.varSet = make([]bool, n)
+	}
+	e.vars = e.vars[:n]
+	e.varSet = e.varSet[:n]
+	clear(e.vars)
+	clear(e.varSet)
+	e.pending = e.pending[:0]
+	e.ctx = ctx
+	e.ctxValid = false
+	e.hasItem = false
+	e.resumeKind = resumeNone
+	e.events = 1 // ExecutionStarted
+	e.stateEvent = 0
+	e.transitions = 0
+	e.done = false
+}
+
+// Child returns a new execution of the same program for a Parallel branch
+// or Map iteration that starts at entry with input. The child sees the
+// parent's variables (a copy: siblings are isolated and cannot write the
+// parent's scope) and shares its Context.
+func (e *Execution) Child(entry uint32, input value.Value) *Execution {
+	c := &Execution{}
+	c.Reset(e.prog, entry, input, e.ctx)
+	copy(c.vars, e.vars)
+	copy(c.varSet, e.varSet)
+	c.events = e.events
+	return c
+}
+
+// SetMapItem makes $$.Map.Item.Index and $$.Map.Item.Value available.
+func (e *Execution) SetMapItem(index int, v value.Value) {
+	e.hasItem = true
+	e.itemIndex = index
+	e.itemValue = v
+	e.ctxValid = false
+}
+
+// Program returns the program e runs.
+func (e *Execution) Program() *Program { return e.prog }
+
+// Transitions returns the number of states entered so far (AWS bills these).
+func (e *Execution) Transitions() int64 { return e.transitions }
+
+// Events returns the number of AWS history events this execution would
+// have produced so far.
+func (e *Execution) Events() int64 { return e.events }
+
+// AddEvents accounts for history events produced outside the VM (Task
+// scheduled/started, children of a Parallel or Map).
+func (e *Execution) AddEvents(n int64) { e.events += n }
+
+// State returns the index of the current state, -1 before the first.
+func (e *Execution) State() int { return int(e.state) }
+
+// Done reports whether the execution has ended.
+func (e *Execution) Done() bool { return e.done }
+
+// ResumeValue continues a yielded Task, Parallel or Map with its result.
+func (e *Execution) ResumeValue(v value.Value) {
+	e.regs[RegRes] = v
+	e.resumeKind = resumeValue
+}
+
+// ResumeFailure continues a yielded Task, Parallel or Map with a failure;
+// the state's Retry and Catch apply.
+func (e *Execution) ResumeFailure(f Failure) {
+	e.resumeFail = f
+	e.resumeKind = resumeFailure
+}

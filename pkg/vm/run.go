@@ -1,0 +1,444 @@
+package vm
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/expressd/expressd/pkg/asl"
+	"github.com/expressd/expressd/pkg/value"
+)
+
+// Error names the VM raises, spelled as in the States Language.
+const (
+	StatesALL                    = asl.StatesALL
+	StatesRuntime                = asl.StatesRuntime
+	StatesTimeout                = asl.StatesTimeout
+	StatesTaskFailed             = asl.StatesTaskFailed
+	StatesResultPathMatchFailure = asl.StatesResultPathMatchFailure
+	StatesNoChoiceMatched        = asl.StatesNoChoiceMatched
+	StatesDataLimitExceeded      = asl.StatesDataLimitExceeded
+)
+
+// PayloadLimit is the Step Functions payload quota: 256 KiB of UTF-8 JSON
+// for execution input, state input and output and task results. Larger
+// values fail with States.DataLimitExceeded.
+const PayloadLimit = 256 * 1024
+
+// MaxWaitSeconds is the longest delay a Wait state accepts: AWS rejects
+// delays of 2^31 seconds or more ("Wait state delay is too long.").
+const MaxWaitSeconds = math.MaxInt32
+
+// Kind says why Run returned.
+type Kind uint8
+
+// Status kinds.
+const (
+	// Succeeded: the execution (or branch) ended with Status.Output.
+	Succeeded Kind = iota + 1
+	// Failed: the execution ended with Status.Failure.
+	Failed
+	// Yield: call task Status.Task with Status.Input, then ResumeValue or
+	// ResumeFailure and Run again.
+	Yield
+	// Sleep: Run again at Status.Until (Wait state or retry back-off).
+	Sleep
+	// Fork: run Status.Fork's children, then ResumeValue with their outputs
+	// in order (or ResumeFailure with the first failure) and Run again.
+	Fork
+	// Budget: the transition budget of this Run call is used up; Run again
+	// (the engine checks the execution timeout and fairness in between).
+	Budget
+)
+
+// ForkSpec describes the children of a Parallel or Map state.
+type ForkSpec struct {
+	Entries        []uint32      // entry pc per child (Map: the same processor entry for every item)
+	Inputs         []value.Value // input per child
+	Map            bool          // children are Map iterations (Items[i] is $$.Map.Item.Value)
+	Items          []value.Value
+	MaxConcurrency int // 0 = unlimited
+	State          string
+}
+
+// Status is the outcome of one Run call.
+type Status struct {
+	Kind    Kind
+	Output  value.Value
+	Failure Failure
+	Task    uint32
+	Input   value.Value
+	Until   time.Time
+	Retry   bool // Sleep is a retry back-off
+	Fork    ForkSpec
+}
+
+// Machine runs Executions. It holds only scratch space, so one Machine per
+// worker goroutine serves any number of executions of any programs.
+//
+// A Machine is not safe for concurrent use.
+type Machine struct {
+	// Now returns the current time; nil means time.Now. Engines with a
+	// virtual clock (tests, `expressd run` replays) set it.
+	Now func() time.Time
+	// Rand returns a float in [0,1) for JitterStrategy FULL; nil means math/rand/v2.
+	Rand func() float64
+
+	e     *Execution
+	intr  *Intrinsic
+	idoc  value.Value // $ for the intrinsic being evaluated
+	trace Tracer
+}
+
+// Tracer observes state transitions (execution logs). A nil Tracer costs
+// nothing.
+type Tracer interface {
+	StateEntered(e *Execution, state int, input value.Value)
+	StateExited(e *Execution, state int, output value.Value)
+}
+
+// SetTracer installs t (nil to remove it).
+func (m *Machine) SetTracer(t Tracer) { m.trace = t }
+
+func (m *Machine) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// Run runs e until it ends or yields, entering at most budget states
+// (budget <= 0 means no limit).
+func (m *Machine) Run(e *Execution, budget int) Status {
+	m.e = e
+	defer func() { m.e = nil }()
+	p := e.prog
+	code := p.Code
+
+	switch e.resumeKind {
+	case resumeFailure:
+		e.resumeKind = resumeNone
+		f := e.resumeFail
+		if st, ok := m.fail(e, e.pc-1, f); !ok {
+			return st
+		}
+	case resumeValue:
+		e.resumeKind = resumeNone
+	}
+
+	pc := e.pc
+	for {
+		in := code[pc]
+		pc++
+		switch in.Op {
+		case OpNop:
+		case OpEnter:
+			if budget > 0 {
+				if budget == 1 {
+					e.pc = pc - 1
+					return Status{Kind: Budget}
+				}
+				budget--
+			}
+			e.state = int32(in.A)
+			e.transitions++
+			e.events++
+			e.stateEvent = e.events
+			e.retries = e.retries[:0]
+			e.retryCount = 0
+			e.ctxValid = false
+			if p.UsesContext {
+				e.enteredAt = m.now()
+			}
+			e.regs[RegEff] = e.regs[RegIn]
+			if m.trace != nil {
+				m.trace.StateEntered(e, int(in.A), e.regs[RegIn])
+			}
+		case OpMove:
+			s, d := unpackRegs(in.B)
+			e.regs[d] = e.regs[s]
+		case OpConst:
+			e.regs[in.B] = p.Consts[in.A]
+		case OpEmpty:
+			e.regs[in.B] = value.EmptyObject()
+		case OpPath:
+			s, d := unpackRegs(in.B)
+			v, err := m.getPath(in.A, e.regs[s])
+			if err != nil {
+				if st, ok := m.failAt(e, pc-1, m.pathFailure(in.A, err)); !ok {
+					return st
+				}
+				pc = e.pc
+				continue
+			}
+			e.regs[d] = v
+		case OpTemplate:
+			s, d := unpackRegs(in.B)
+			t := &p.Templates[in.A]
+			v, f, ok := m.evalNode(&t.Root, e.regs[s])
+			if !ok {
+				if st, ok := m.failAt(e, pc-1, f); !ok {
+					return st
+				}
+				pc = e.pc
+				continue
+			}
+			e.regs[d] = v
+		case OpResultPath:
+			path := p.Paths[in.A]
+			v, err := path.Set(e.regs[RegIn], e.regs[RegRes])
+			if err != nil {
+				f := Fail(StatesResultPathMatchFailure, "Unable to apply ResultPath \""+path.String()+"\" to input "+value.Value.JSON(e.regs[RegIn])+": "+err.Error())
+				if st, ok := m.failAt(e, pc-1, f); !ok {
+					return st
+				}
+				pc = e.pc
+				continue
+			}
+			e.regs[RegOut] = v
+		case OpAssign:
+			if f, ok := m.assign(&p.Assigns[in.A], e.regs[in.B]); !ok {
+				if st, ok := m.failAt(e, pc-1, f); !ok {
+					return st
+				}
+				pc = e.pc
+				continue
+			}
+		case OpCheckSize:
+			if value.Size(e.regs[in.B]) > PayloadLimit {
+				name := p.States[e.state].Name
+				f := Fail(StatesDataLimitExceeded, "The state/task '"+name+"' returned a result with a size exceeding the maximum number of bytes service limit.")
+				if st, ok := m.failAt(e, pc-1, f); !ok {
+					return st
+				}
+				pc = e.pc
+				continue
+			}
+		case OpGoto:
+			out := e.regs[RegOut]
+			if m.trace != nil {
+				m.trace.StateExited(e, int(e.state), out)
+			}
+			e.events++
+			e.commitVars()
+			e.regs[RegIn] = out
+			pc = in.A
+		case OpJump:
+			pc = in.A
+		case OpTest:
+			ok, f, good := m.compare(&p.Compares[in.A], e.regs[RegEff])
+			if !good {
+				if st, ok := m.failAt(e, pc-1, f); !ok {
+					return st
+				}
+				pc = e.pc
+				continue
+			}
+			if !ok {
+				pc = in.B
+			}
+		case OpNoChoice:
+			// AWS reports no cause text for States.NoChoiceMatched beyond the state name.
+			f := Fail(StatesNoChoiceMatched, "No Matches!")
+			if st, ok := m.failAt(e, pc-1, f); !ok {
+				return st
+			}
+			pc = e.pc
+			continue
+		case OpTask:
+			e.pc = pc
+			e.events += 2 // TaskScheduled, TaskStarted
+			return Status{Kind: Yield, Task: in.A, Input: e.regs[RegEff]}
+		case OpWait:
+			until, f, ok := m.waitUntil(&p.Waits[in.A], e.regs[RegEff])
+			if !ok {
+				if st, ok := m.failAt(e, pc-1, f); !ok {
+					return st
+				}
+				pc = e.pc
+				continue
+			}
+			e.pc = pc
+			return Status{Kind: Sleep, Until: until}
+		case OpParallel:
+			par := &p.Parallels[in.A]
+			inputs := make([]value.Value, len(par.Branches))
+			for i := range inputs {
+				inputs[i] = e.regs[RegEff]
+			}
+			e.pc = pc
+			e.events++ // ParallelStateStarted
+			return Status{Kind: Fork, Fork: ForkSpec{Entries: par.Branches, Inputs: inputs, State: p.States[par.State].Name}}
+		case OpMap:
+			spec, f, ok := m.mapFork(&p.Maps[in.A], e.regs[RegEff])
+			if !ok {
+				if st, ok := m.failAt(e, pc-1, f); !ok {
+					return st
+				}
+				pc = e.pc
+				continue
+			}
+			e.pc = pc
+			e.events++ // MapStateStarted
+			return Status{Kind: Fork, Fork: spec}
+		case OpSucceed:
+			out := e.regs[RegOut]
+			if m.trace != nil && e.state >= 0 {
+				m.trace.StateExited(e, int(e.state), out)
+			}
+			e.events++
+			e.commitVars()
+			e.done = true
+			e.pc = pc - 1
+			return Status{Kind: Succeeded, Output: out}
+		case OpFail:
+			f := m.failState(&p.Fails[in.A])
+			e.done = true
+			e.pc = pc - 1
+			f.State = p.States[e.state].Name
+			return Status{Kind: Failed, Failure: f}
+		default:
+			panic("vm: invalid opcode " + strconv.Itoa(int(in.Op)) + " at pc " + strconv.Itoa(int(pc-1)))
+		}
+	}
+}
+
+// failAt handles a failure raised by the instruction at pc. It returns
+// ok=true when a Catch moved the execution to another state (e.pc is the
+// new pc), and the Status to return otherwise (execution failed, or a retry
+// back-off Sleep).
+func (m *Machine) failAt(e *Execution, pc uint32, f Failure) (Status, bool) {
+	return m.fail(e, pc, f)
+}
+
+func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
+	p := e.prog
+	if e.state >= 0 {
+		f.State = p.States[e.state].Name
+	}
+	if f.Error == StatesRuntime && f.HasCause {
+		f.Cause = "An error occurred while executing the state '" + f.State + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). " + f.Cause
+	}
+	e.events++ // the failure event (TaskFailed, ExecutionFailed, …)
+	if e.state >= 0 && f.Error != StatesRuntime {
+		if hi := p.States[e.state].Handler; hi >= 0 {
+			h := &p.Handlers[hi]
+			if pc >= h.Start && pc < h.End {
+				for i := range h.Retriers {
+					r := &h.Retriers[i]
+					if !errorMatches(r.ErrorEquals, f.Error) {
+						continue
+					}
+					for len(e.retries) < len(h.Retriers) {
+						e.retries = append(e.retries, 0)
+					}
+					if e.retries[i] >= r.MaxAttempts {
+						break // exhausted: go to Catch; later retriers are not consulted
+					}
+					e.retries[i]++
+					e.retryCount++
+					e.ctxValid = false
+					d := r.IntervalSeconds * math.Pow(r.BackoffRate, float64(e.retries[i]-1))
+					if r.MaxDelaySeconds > 0 && d > r.MaxDelaySeconds {
+						d = r.MaxDelaySeconds
+					}
+					if r.FullJitter {
+						d *= m.rand()
+					}
+					e.pc = h.Retry
+					e.regs[RegEff] = e.regs[RegIn]
+					return Status{Kind: Sleep, Until: m.now().Add(time.Duration(d * float64(time.Second))), Retry: true}, false
+				}
+				for i := range h.Catchers {
+					c := &h.Catchers[i]
+					if !errorMatches(c.ErrorEquals, f.Error) {
+						continue
+					}
+					errObj := errorOutput(f)
+					switch c.ResultPath {
+					case ResultPathRoot:
+						e.regs[RegOut] = errObj
+					case ResultPathNull:
+						e.regs[RegOut] = e.regs[RegIn]
+					default:
+						v, err := p.Paths[c.ResultPath].Set(e.regs[RegIn], errObj)
+						if err != nil {
+							return Status{Kind: Failed, Failure: Failure{Error: StatesRuntime, HasError: true, HasCause: true, State: f.State,
+								Cause: "An error occurred while executing the state '" + f.State + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). Unable to apply ResultPath to the error output: " + err.Error()}}, false
+						}
+						e.regs[RegOut] = v
+					}
+					e.pending = e.pending[:0]
+					if c.Assign >= 0 {
+						if af, ok := m.assign(&p.Assigns[c.Assign], errObj); !ok {
+							e.done = true
+							return Status{Kind: Failed, Failure: af}, false
+						}
+					}
+					out := e.regs[RegOut]
+					if m.trace != nil {
+						m.trace.StateExited(e, int(e.state), out)
+					}
+					e.events++
+					e.commitVars()
+					e.regs[RegIn] = out
+					e.pc = c.Next
+					return Status{}, true
+				}
+			}
+		}
+	}
+	e.done = true
+	return Status{Kind: Failed, Failure: f}, false
+}
+
+func (m *Machine) rand() float64 {
+	if m.Rand != nil {
+		return m.Rand()
+	}
+	return rand.Float64()
+}
+
+// errorMatches reports whether a Retrier/Catcher ErrorEquals list matches
+// the error name. States.ALL and States.TaskFailed are wildcards;
+// States.Runtime is never caught (handled by the caller).
+func errorMatches(list []string, name string) bool {
+	for _, x := range list {
+		switch x {
+		case name:
+			return true
+		case StatesALL:
+			return true
+		case StatesTaskFailed:
+			if name != StatesTimeout {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// errorOutput is the catcher input {"Error": …, "Cause": …}.
+func errorOutput(f Failure) value.Value {
+	keys := make([]string, 0, 2)
+	vals := make([]value.Value, 0, 2)
+	if f.HasError {
+		keys = append(keys, "Error")
+		vals = append(vals, value.FromString(f.Error))
+	}
+	if f.HasCause {
+		keys = append(keys, "Cause")
+		vals = append(vals, value.FromString(f.Cause))
+	}
+	return value.FromObject(keys, vals)
+}
+
+// commitVars applies the pending assignments of the state being left.
+func (e *Execution) commitVars() {
+	for _, pv := range e.pending {
+		e.vars[pv.slot] = pv.v
+		e.varSet[pv.slot] = true
+	}
+	e.pending = e.pending[:0]
+}
