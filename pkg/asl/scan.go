@@ -75,7 +75,8 @@ func (s *scanner) skipWS() {
 // value parses one value at s.pos (whitespace already skipped).
 func (s *scanner) value(ptr string, depth int) *Node {
 	if depth > MaxNestingDepth {
-		s.fail("definition nests deeper than " + strconv.Itoa(MaxNestingDepth) + " levels")
+		panic(syntaxError{Diagnostic{File: s.file, Pos: s.here(), Pointer: ptr, Code: CodeLimit,
+			Msg: "definition nests deeper than " + strconv.Itoa(MaxNestingDepth) + " levels"}})
 	}
 	n := &Node{Pos: s.here(), Pointer: ptr}
 	switch c := s.data[s.pos]; {

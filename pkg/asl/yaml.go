@@ -18,6 +18,12 @@ type yamlConv struct {
 	budget int // nodes left; aliases can expand a small text into a huge tree
 }
 
+// maxYAMLNodes bounds the values a YAML definition may expand to through
+// aliases. A JSON definition within MaxDefinitionBytes holds at most about
+// MaxDefinitionBytes/4 values once member names and separators are counted
+// ("a":1, is six bytes), so a YAML definition may not expand beyond that.
+const maxYAMLNodes = MaxDefinitionBytes / 4
+
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
 // parseYAML decodes a YAML definition. It returns nil and a diagnostic when
@@ -36,7 +42,7 @@ func parseYAML(file string, data []byte) (*Node, Diagnostics) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, Diagnostics{{File: file, Code: CodeSchema, Msg: "Definition must be a valid JSON object"}}
 	}
-	c := &yamlConv{file: file, budget: MaxDefinitionBytes}
+	c := &yamlConv{file: file, budget: maxYAMLNodes}
 	n := c.node(doc.Content[0], "", 1)
 	return n, c.diags
 }
@@ -53,7 +59,7 @@ func (c *yamlConv) node(y *yaml.Node, ptr string, depth int) *Node {
 	}
 	if c.budget--; c.budget < 0 {
 		if c.budget == -1 {
-			c.errf(y, ptr, "definition expands to more than "+strconv.Itoa(MaxDefinitionBytes)+" values")
+			c.errf(y, ptr, "definition expands to more than "+strconv.Itoa(maxYAMLNodes)+" values")
 		}
 		return nil
 	}
@@ -96,11 +102,19 @@ func (c *yamlConv) node(y *yaml.Node, ptr string, depth int) *Node {
 	return n
 }
 
+// mapping converts a mapping. Merge keys are applied after the explicit
+// members, which take precedence whatever their order.
 func (c *yamlConv) mapping(n *Node, y *yaml.Node, depth int) {
+	var merges []*yaml.Node
+	defer func() {
+		for _, v := range merges {
+			c.merge(n, v, depth)
+		}
+	}()
 	for i := 0; i+1 < len(y.Content); i += 2 {
 		k, v := y.Content[i], y.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			c.merge(n, v, depth)
+			merges = append(merges, v)
 			continue
 		}
 		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {

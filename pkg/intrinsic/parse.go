@@ -3,6 +3,7 @@ package intrinsic
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/expressd/expressd/pkg/value"
 )
@@ -47,6 +48,14 @@ func Parse(s string) (*Call, error) {
 	p := parser{src: s}
 	if len(s) > MaxLen {
 		return nil, p.errf(0, "call is longer than "+strconv.Itoa(MaxLen)+" bytes")
+	}
+	// Calls come from JSON definitions, which are valid UTF-8.
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return nil, p.errf(i, "invalid UTF-8")
+		}
+		i += n
 	}
 	c, err := p.call(1)
 	if err != nil {

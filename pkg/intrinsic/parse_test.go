@@ -157,3 +157,11 @@ func TestFuncString(t *testing.T) {
 		t.Errorf("got %q, want Func(200)", got)
 	}
 }
+
+func TestParseInvalidUTF8(t *testing.T) {
+	_, err := Parse("States.Array('a\xdc')")
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Offset != 15 || se.Msg != "invalid UTF-8" {
+		t.Errorf("got %v, want invalid UTF-8 at offset 15", err)
+	}
+}

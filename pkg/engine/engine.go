@@ -1,0 +1,592 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/expressd/expressd/pkg/task"
+	"github.com/expressd/expressd/pkg/value"
+	"github.com/expressd/expressd/pkg/vm"
+)
+
+// MaxDuration is the Express execution cap: an execution still running
+// after 5 minutes ends TIMED_OUT with States.Timeout.
+const MaxDuration = 5 * time.Minute
+
+// MaxInlineConcurrency is the number of Map iterations that run at once
+// when MaxConcurrency is 0 or larger: AWS runs at most 40 concurrent
+// iterations of an inline Map, and the bound also caps the memory one
+// Map over a huge array can hold in flight.
+const MaxInlineConcurrency = 40
+
+// DefaultBudget is the number of states an execution may enter before it
+// goes to the back of the run queue, so that a loop without Wait cannot
+// starve other executions or the timeout check.
+const DefaultBudget = 1000
+
+// Status is the final status of an execution.
+type Status string
+
+// Execution statuses, as AWS reports them.
+const (
+	Succeeded Status = "SUCCEEDED"
+	Failed    Status = "FAILED"
+	TimedOut  Status = "TIMED_OUT"
+)
+
+// Result is the outcome of one execution.
+type Result struct {
+	Status       Status
+	Output       value.Value // SUCCEEDED only
+	Error        string
+	Cause        string
+	HasError     bool
+	HasCause     bool
+	ExecutionArn string
+	Name         string
+	Start, Stop  time.Time
+	Transitions  int64
+}
+
+// Clock tells the engine the time. The real clock is used unless Options
+// sets another.
+type Clock interface {
+	Now() time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+// VirtualClock is a clock that only moves when the engine has nothing else
+// to do: then it jumps to the next timer. Waits and retry back-offs take no
+// real time, which makes tests and replays of long workflows instant.
+type VirtualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewVirtualClock returns a virtual clock starting at start.
+func NewVirtualClock(start time.Time) *VirtualClock { return &VirtualClock{t: start} }
+
+// Now returns the virtual time.
+func (c *VirtualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *VirtualClock) advanceTo(t time.Time) {
+	c.mu.Lock()
+	if t.After(c.t) {
+		c.t = t
+	}
+	c.mu.Unlock()
+}
+
+// Options configures an Engine.
+type Options struct {
+	Clock       Clock         // nil: the real clock
+	MaxDuration time.Duration // execution cap; 0 or more than MaxDuration means MaxDuration
+	Budget      int           // states per run slice; 0 means DefaultBudget
+	Region      string        // for ARNs; default us-east-1
+	Account     string        // for ARNs; default 123456789012
+}
+
+// Start describes one execution to start.
+type Start struct {
+	Program *vm.Program
+	Tasks   *task.Registry // resolves the program's Task handlers
+	Input   value.Value
+	Name    string // execution name; a random UUID when empty
+	// Sync marks a synchronous execution (StartSyncExecution): the context
+	// object then has no Execution.RedriveCount.
+	Sync bool
+	Done func(Result)
+}
+
+// Engine runs executions: it drives the VM, performs task calls, keeps
+// Wait and retry timers, fans out Parallel branches and Map iterations as
+// child executions, and enforces the execution cap. One goroutine runs the
+// loop (Run or Drain); Start and task completions may come from any
+// goroutine.
+type Engine struct {
+	opts  Options
+	clock Clock
+	m     vm.Machine
+
+	runq   []*run
+	timers timerQueue
+	active int // root executions not finished
+	tasks  int // task calls in flight
+
+	mu    sync.Mutex
+	inbox []func() // starts and completions posted from other goroutines
+	wake  chan struct{}
+}
+
+// New returns an engine.
+func New(opts Options) *Engine {
+	if opts.MaxDuration <= 0 || opts.MaxDuration > MaxDuration {
+		opts.MaxDuration = MaxDuration
+	}
+	if opts.Budget <= 0 {
+		opts.Budget = DefaultBudget
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Account == "" {
+		opts.Account = "123456789012"
+	}
+	en := &Engine{opts: opts, clock: opts.Clock, wake: make(chan struct{}, 1)}
+	if en.clock == nil {
+		en.clock = realClock{}
+	}
+	en.m.Now = en.clock.Now
+	return en
+}
+
+// root is the bookkeeping shared by an execution and all its children.
+type root struct {
+	start       Start
+	ctx         *vm.Context
+	started     time.Time
+	finished    bool
+	invocations map[uint32]int
+	transitions int64
+}
+
+// run is one vm.Execution inside the engine: the top-level execution, a
+// Parallel branch or a Map iteration.
+type run struct {
+	e         *vm.Execution
+	root      *root
+	parent    *run
+	index     int // position among the parent's children
+	fork      *fork
+	seq       uint64 // bumped whenever a pending wake-up (timer, task) becomes stale
+	cancelled bool
+	inTask    bool
+}
+
+type fork struct {
+	spec    vm.ForkSpec
+	results []value.Value
+	running int
+	next    int // next child to start
+	limit   int
+	failed  bool
+	events  int64
+	kids    []*run
+}
+
+// Start queues an execution. It is safe to call from any goroutine.
+func (en *Engine) Start(s Start) {
+	en.post(func() { en.start(s) })
+}
+
+func (en *Engine) post(f func()) {
+	en.mu.Lock()
+	en.inbox = append(en.inbox, f)
+	en.mu.Unlock()
+	select {
+	case en.wake <- struct{}{}:
+	default:
+	}
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+func (en *Engine) start(s Start) {
+	now := en.clock.Now()
+	name := s.Name
+	if name == "" {
+		name = newUUID()
+	}
+	machine := s.Program.Name
+	if machine == "" {
+		machine = "StateMachine"
+	}
+	arnPrefix := "arn:aws:states:" + en.opts.Region + ":" + en.opts.Account + ":"
+	rt := &root{
+		start: s,
+		ctx: &vm.Context{
+			ExecutionID:      arnPrefix + "express:" + machine + ":" + name + ":" + newUUID(),
+			ExecutionName:    name,
+			StartTime:        now,
+			Input:            s.Input,
+			RoleArn:          "arn:aws:iam::" + en.opts.Account + ":role/expressd",
+			StateMachineID:   arnPrefix + "stateMachine:" + machine,
+			StateMachineName: machine,
+			HasRedrive:       !s.Sync,
+		},
+		started: now,
+	}
+	en.active++
+	r := &run{e: vm.NewExecution(s.Program, s.Input, rt.ctx), root: rt}
+	limit := en.opts.MaxDuration
+	if ts := s.Program.TimeoutSeconds; ts > 0 && time.Duration(ts)*time.Second < limit {
+		limit = time.Duration(ts) * time.Second
+	}
+	if value.Size(s.Input) > vm.PayloadLimit {
+		en.finish(rt, Result{Status: Failed, Error: vm.StatesDataLimitExceeded, HasError: true, HasCause: true,
+			Cause: "The execution input exceeds the maximum size of " + strconv.Itoa(vm.PayloadLimit) + " bytes."})
+		return
+	}
+	en.timers.push(timer{at: now.Add(limit), r: r, kind: timerTimeout})
+	en.runq = append(en.runq, r)
+}
+
+// Active returns the number of executions started and not yet finished.
+// It must be called from the loop goroutine (or when the loop is stopped).
+func (en *Engine) Active() int { return en.active }
+
+// Drain runs the loop until every started execution has finished (or ctx
+// ends).
+func (en *Engine) Drain(ctx context.Context) error {
+	return en.loop(ctx, true)
+}
+
+// Run runs the loop until ctx ends.
+func (en *Engine) Run(ctx context.Context) error {
+	return en.loop(ctx, false)
+}
+
+func (en *Engine) loop(ctx context.Context, drain bool) error {
+	var tm *time.Timer
+	for {
+		en.takeInbox()
+		en.fireTimers()
+		for i := 0; i < len(en.runq); i++ {
+			// runq may grow while we iterate; items are processed in order.
+			r := en.runq[i]
+			en.runq[i] = nil
+			if !r.cancelled && !r.root.finished {
+				en.step(r)
+			}
+			if i%64 == 63 {
+				en.takeInbox()
+			}
+		}
+		en.runq = en.runq[:0]
+		en.takeInbox()
+		if len(en.runq) > 0 {
+			continue
+		}
+		if drain && en.active == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		next, ok := en.timers.next()
+		if vc, virtual := en.clock.(*VirtualClock); virtual && en.tasks == 0 && ok {
+			vc.advanceTo(next)
+			continue
+		}
+		var timeout <-chan time.Time
+		if ok {
+			d := next.Sub(en.clock.Now())
+			if d <= 0 {
+				continue
+			}
+			if tm == nil {
+				tm = time.NewTimer(d)
+			} else {
+				tm.Reset(d)
+			}
+			timeout = tm.C
+		}
+		select {
+		case <-en.wake:
+		case <-timeout:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if tm != nil {
+			tm.Stop()
+		}
+	}
+}
+
+func (en *Engine) takeInbox() {
+	en.mu.Lock()
+	fs := en.inbox
+	en.inbox = nil
+	en.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+func (en *Engine) fireTimers() {
+	now := en.clock.Now()
+	for {
+		t, ok := en.timers.popDue(now)
+		if !ok {
+			return
+		}
+		r := t.r
+		if r.cancelled || r.root.finished {
+			continue
+		}
+		switch t.kind {
+		case timerTimeout:
+			en.finish(r.root, Result{Status: TimedOut, Error: vm.StatesTimeout, HasError: true, HasCause: true,
+				Cause: "The execution exceeded its maximum duration of " + en.limitOf(r.root).String() + "."})
+		case timerWake:
+			if t.seq == r.seq {
+				r.seq++
+				en.runq = append(en.runq, r)
+			}
+		case timerTaskTimeout:
+			if t.seq == r.seq && r.inTask {
+				r.seq++
+				r.inTask = false
+				en.tasks--
+				r.e.ResumeFailure(vm.Failure{Error: vm.StatesTimeout, HasError: true, Cause: "", HasCause: true})
+				en.runq = append(en.runq, r)
+			}
+		}
+	}
+}
+
+func (en *Engine) limitOf(rt *root) time.Duration {
+	limit := en.opts.MaxDuration
+	if ts := rt.start.Program.TimeoutSeconds; ts > 0 && time.Duration(ts)*time.Second < limit {
+		limit = time.Duration(ts) * time.Second
+	}
+	return limit
+}
+
+// step runs one slice of r.
+func (en *Engine) step(r *run) {
+	st := en.runVM(r)
+	switch st.Kind {
+	case vm.Succeeded:
+		en.done(r, st.Output, nil)
+	case vm.Failed:
+		f := st.Failure
+		en.done(r, value.Value{}, &f)
+	case vm.Budget:
+		en.runq = append(en.runq, r)
+	case vm.Sleep:
+		r.seq++
+		en.timers.push(timer{at: st.Until, r: r, kind: timerWake, seq: r.seq})
+	case vm.Yield:
+		en.callTask(r, st.Task, st.Input)
+	case vm.Fork:
+		en.fork(r, st.Fork)
+	}
+}
+
+// runVM runs the machine with the engine's one recover: an invariant
+// violation inside the VM fails the execution with States.Runtime instead
+// of crashing the process.
+func (en *Engine) runVM(r *run) (st vm.Status) {
+	defer func() {
+		if p := recover(); p != nil {
+			name := ""
+			if s := r.e.State(); s >= 0 {
+				name = r.e.Program().States[s].Name
+			}
+			st = vm.Status{Kind: vm.Failed, Failure: vm.Failure{Error: vm.StatesRuntime, HasError: true, HasCause: true, State: name,
+				Cause: fmt.Sprintf("internal error in state %q: %v", name, p)}}
+		}
+	}()
+	return en.m.Run(r.e, en.opts.Budget)
+}
+
+func (en *Engine) callTask(r *run, ti uint32, input value.Value) {
+	p := r.e.Program()
+	t := &p.Tasks[ti]
+	reg := r.root.start.Tasks
+	id := int(t.Handler)
+	if id < 0 && reg != nil {
+		id, _ = reg.Resolve(t.Resource)
+	}
+	h := reg.Handler(id)
+	if h == nil {
+		r.e.ResumeFailure(vm.Fail(vm.StatesRuntime, "An error occurred while executing the state '"+p.States[t.State].Name+
+			"'. No task integration serves the resource '"+t.Resource+"'."))
+		en.runq = append(en.runq, r)
+		return
+	}
+	rt := r.root
+	if rt.invocations == nil {
+		rt.invocations = map[uint32]int{}
+	}
+	inv := rt.invocations[t.State]
+	rt.invocations[t.State] = inv + 1
+	req := &task.Request{
+		Resource:       t.Resource,
+		State:          p.States[t.State].Name,
+		Input:          input,
+		Invocation:     inv,
+		Execution:      rt.ctx.ExecutionID,
+		Machine:        rt.ctx.StateMachineName,
+		TimeoutSeconds: t.TimeoutSeconds,
+	}
+	r.seq++
+	seq := r.seq
+	r.inTask = true
+	en.tasks++
+	if t.TimeoutSeconds > 0 {
+		en.timers.push(timer{at: en.clock.Now().Add(time.Duration(t.TimeoutSeconds) * time.Second), r: r, kind: timerTaskTimeout, seq: seq})
+	}
+	var once sync.Once
+	h.Invoke(context.Background(), req, func(res task.Result) {
+		once.Do(func() { en.post(func() { en.taskDone(r, seq, res) }) })
+	})
+}
+
+func (en *Engine) taskDone(r *run, seq uint64, res task.Result) {
+	if seq != r.seq || !r.inTask {
+		return // timed out or cancelled meanwhile
+	}
+	r.inTask = false
+	en.tasks--
+	r.seq++
+	if r.cancelled || r.root.finished {
+		return
+	}
+	if res.Err != nil {
+		r.e.ResumeFailure(vm.Failure{Error: res.Err.Name, Cause: res.Err.Cause, HasError: true, HasCause: true})
+	} else {
+		r.e.ResumeValue(res.Output)
+	}
+	en.runq = append(en.runq, r)
+}
+
+func (en *Engine) fork(r *run, spec vm.ForkSpec) {
+	n := len(spec.Inputs)
+	f := &fork{spec: spec, results: make([]value.Value, n), kids: make([]*run, n)}
+	f.limit = n
+	if spec.Map {
+		f.limit = MaxInlineConcurrency
+		if spec.MaxConcurrency > 0 && spec.MaxConcurrency < f.limit {
+			f.limit = spec.MaxConcurrency
+		}
+	}
+	r.fork = f
+	if n == 0 {
+		r.fork = nil
+		r.e.ResumeValue(value.FromArray([]value.Value{}))
+		en.runq = append(en.runq, r)
+		return
+	}
+	for f.next < n && f.running < f.limit {
+		en.startChild(r)
+	}
+}
+
+func (en *Engine) startChild(parent *run) {
+	f := parent.fork
+	i := f.next
+	f.next++
+	f.running++
+	c := &run{e: parent.e.Child(f.spec.Entries[i], f.spec.Inputs[i]), root: parent.root, parent: parent, index: i}
+	if f.spec.Map {
+		c.e.SetMapItem(i, f.spec.Items[i])
+	}
+	f.kids[i] = c
+	en.runq = append(en.runq, c)
+}
+
+// done handles the end of a run: the execution's result, or a child's
+// contribution to its Parallel/Map.
+func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
+	rt := r.root
+	rt.transitions += r.e.Transitions()
+	if r.parent == nil {
+		if fail != nil {
+			en.finish(rt, Result{Status: Failed, Error: fail.Error, Cause: fail.Cause, HasError: fail.HasError, HasCause: fail.HasCause})
+		} else {
+			en.finish(rt, Result{Status: Succeeded, Output: out})
+		}
+		return
+	}
+	p := r.parent
+	f := p.fork
+	if f == nil || f.failed || p.cancelled {
+		return
+	}
+	f.running--
+	f.events += r.e.Events()
+	if fail != nil {
+		f.failed = true
+		for _, k := range f.kids {
+			if k != nil && k != r {
+				cancel(k)
+			}
+		}
+		p.fork = nil
+		p.e.AddEvents(f.events)
+		p.e.ResumeFailure(*fail)
+		en.runq = append(en.runq, p)
+		return
+	}
+	f.results[r.index] = out
+	f.kids[r.index] = nil
+	if f.next < len(f.results) {
+		en.startChild(p)
+		return
+	}
+	if f.running == 0 {
+		p.fork = nil
+		p.e.AddEvents(f.events)
+		p.e.ResumeValue(value.FromArray(f.results))
+		en.runq = append(en.runq, p)
+	}
+}
+
+// cancel stops a run and its descendants: pending timers, task completions
+// and queue entries for them are ignored from now on.
+func cancel(r *run) {
+	r.cancelled = true
+	if r.fork != nil {
+		for _, k := range r.fork.kids {
+			if k != nil {
+				cancel(k)
+			}
+		}
+	}
+}
+
+func (en *Engine) finish(rt *root, res Result) {
+	if rt.finished {
+		return
+	}
+	rt.finished = true
+	en.active--
+	res.ExecutionArn = rt.ctx.ExecutionID
+	res.Name = rt.ctx.ExecutionName
+	res.Start = rt.started
+	res.Stop = en.clock.Now()
+	res.Transitions = rt.transitions
+	if rt.start.Done != nil {
+		rt.start.Done(res)
+	}
+}

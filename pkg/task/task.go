@@ -1,0 +1,114 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/expressd/expressd/pkg/value"
+)
+
+// Request is one Task state invocation.
+type Request struct {
+	Resource string      // the Task's Resource ARN
+	State    string      // the Task state's name
+	Input    value.Value // the effective input (after InputPath and Parameters)
+	// Invocation counts the calls of this state in this execution, from 0
+	// (retries count as new invocations), as Step Functions Local mocks use.
+	Invocation     int
+	Execution      string // execution ARN
+	Machine        string // state machine name
+	TimeoutSeconds int64  // the Task's timeout, 0 when none
+}
+
+// Error is an ASL-visible task failure: it is matched by Retry and Catch.
+type Error struct {
+	Name  string
+	Cause string
+}
+
+func (e *Error) Error() string { return e.Name + ": " + e.Cause }
+
+// Result is the outcome of a Task call: Output, or Err when the task failed.
+type Result struct {
+	Output value.Value
+	Err    *Error
+}
+
+// Handler performs Task calls for the resources it was registered for.
+type Handler interface {
+	// Invoke starts the call and arranges for done to be called exactly
+	// once with its outcome, from any goroutine, possibly before Invoke
+	// returns. Invoke must not block on I/O.
+	Invoke(ctx context.Context, req *Request, done func(Result))
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, req *Request, done func(Result))
+
+// Invoke calls f.
+func (f HandlerFunc) Invoke(ctx context.Context, req *Request, done func(Result)) { f(ctx, req, done) }
+
+// Match decides whether a handler serves a resource.
+type Match func(resource string) bool
+
+// Prefix matches resources that start with p.
+func Prefix(p string) Match { return func(r string) bool { return strings.HasPrefix(r, p) } }
+
+// Exact matches one resource.
+func Exact(s string) Match { return func(r string) bool { return r == s } }
+
+// ErrUnknownResource is returned by Resolve when no handler serves a resource.
+var ErrUnknownResource = errors.New("task: no integration serves this resource")
+
+type entry struct {
+	name    string
+	match   Match
+	handler Handler
+}
+
+// Registry maps Task resources to handlers. It is built once (Register)
+// and read-only afterwards; reads are safe for concurrent use.
+type Registry struct {
+	entries []entry
+}
+
+// Register adds a handler under a unique name; the first registered match
+// wins when several match a resource.
+func (r *Registry) Register(name string, m Match, h Handler) error {
+	for _, e := range r.entries {
+		if e.name == name {
+			return fmt.Errorf("task: integration %q registered twice", name)
+		}
+	}
+	r.entries = append(r.entries, entry{name: name, match: m, handler: h})
+	return nil
+}
+
+// Resolve returns the id of the handler serving resource. It implements
+// compile.TaskResolver.
+func (r *Registry) Resolve(resource string) (int, error) {
+	for i, e := range r.entries {
+		if e.match(resource) {
+			return i, nil
+		}
+	}
+	return -1, ErrUnknownResource
+}
+
+// Handler returns the handler with the given id, nil when out of range.
+func (r *Registry) Handler(id int) Handler {
+	if r == nil || id < 0 || id >= len(r.entries) {
+		return nil
+	}
+	return r.entries[id].handler
+}
+
+// Name returns the name the handler with the given id was registered under.
+func (r *Registry) Name(id int) string {
+	if r == nil || id < 0 || id >= len(r.entries) {
+		return ""
+	}
+	return r.entries[id].name
+}
