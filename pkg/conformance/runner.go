@@ -80,6 +80,10 @@ func Load(dir string) ([]*Case, error) {
 // UsesJSONata reports whether the case's definition uses JSONata anywhere.
 func (c *Case) UsesJSONata() bool { return strings.Contains(string(c.Definition), "JSONata") }
 
+// isSync reports whether the case was recorded with StartSyncExecution
+// (its context object has no Execution.RedriveCount).
+func (c *Case) isSync() bool { return strings.Contains(c.Source, "express_sync") }
+
 // IsValidation reports whether the case checks definition validity only.
 func (c *Case) IsValidation() bool { return c.Expect.Valid != nil }
 
@@ -118,10 +122,12 @@ func Run(c *Case) error {
 	if err != nil {
 		return fmt.Errorf("bad case input: %v", err)
 	}
-	clock := engine.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	// Virtual time starts now: recorded Wait timestamps are in the past and
+	// must not wait; later waits and retries take no real time.
+	clock := engine.NewVirtualClock(time.Now())
 	en := engine.New(engine.Options{Clock: clock})
 	var res engine.Result
-	en.Start(engine.Start{Program: prog.prog, Tasks: prog.tasks, Input: input, Name: "conformance", Done: func(r engine.Result) { res = r }})
+	en.Start(engine.Start{Program: prog.prog, Tasks: prog.tasks, Input: input, Name: "conformance", Sync: c.isSync(), Done: func(r engine.Result) { res = r }})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := en.Drain(ctx); err != nil {

@@ -283,8 +283,13 @@ func (p *parser) number() (Arg, error) {
 		}
 		return n
 	}
+	intStart := i
 	if digits() == 0 {
 		return Arg{}, p.errf(start, "invalid number literal")
+	}
+	if s[intStart] == '0' && i-intStart > 1 {
+		// JSON number syntax, so the text can be emitted as is.
+		return Arg{}, p.errf(start, "invalid number literal: leading zero")
 	}
 	if i < len(s) && s[i] == '.' {
 		i++

@@ -117,6 +117,7 @@ func TestParseErrors(t *testing.T) {
 		{"dangling backslash", `States.Format('a\`, 16, `dangling '\'`},
 		{"bad number", "States.Array(1.)", 13, "digit expected after '.'"},
 		{"number then word", "States.Array(1x)", 13, "invalid number literal"},
+		{"leading zero", "States.Array(00)", 13, "leading zero"},
 		{"minus alone", "States.Array(-)", 13, "invalid number literal"},
 		{"unbalanced bracket", "States.Array($.a])", 16, "unbalanced ']'"},
 		{"mismatched bracket", "States.Array($.a[0)", 18, "unbalanced ')'"},

@@ -311,15 +311,18 @@ func (ps *parser) quoted(i, end int) (string, int, error) {
 	if plain {
 		return src[i+1 : j], j + 1, nil
 	}
-	s, ok := unescape(src[i+1 : j])
+	s, ok := unescape(src[i+1:j], delim)
 	if !ok {
 		return "", 0, ps.errAt(i, "invalid escape sequence in quoted string")
 	}
 	return s, j + 1, nil
 }
 
-// unescape resolves Java-style escapes as Jayway's Utils.unescape does.
-func unescape(s string) (string, bool) {
+// unescape resolves Java-style escapes as Jayway's Utils.unescape does. A
+// backslash before a character that needs no escape (the other quote
+// character) is kept: AWS resolves $['a\"b'] to the member named a\"b
+// (recorded: escape_sequence_parsing).
+func unescape(s string, delim byte) (string, bool) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -352,7 +355,10 @@ func unescape(s string) (string, bool) {
 			}
 			b.WriteRune(rune(n))
 			i += 4
+		case delim, '\\':
+			b.WriteByte(c)
 		default:
+			b.WriteByte('\\')
 			b.WriteByte(c)
 		}
 	}

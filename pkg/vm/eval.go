@@ -275,7 +275,13 @@ func (m *Machine) mapFork(mp *Map, doc value.Value) (ForkSpec, Failure, bool) {
 			return ForkSpec{}, m.pathFailure(uint32(mp.MaxConcurrencyPath), err), false
 		}
 		n, ok := v.Int()
-		if !v.IsInteger() || !ok || n < 0 || n > 1<<31-1 {
+		if v.Kind() == value.String {
+			// AWS parses a string holding an integer ("1" from a variable).
+			n, ok = parseInt32(v.Str())
+		} else {
+			ok = ok && v.IsInteger()
+		}
+		if !ok || n < 0 || n > 1<<31-1 {
 			return ForkSpec{}, Fail(StatesRuntime, "The MaxConcurrencyPath field refers to value \""+displayValue(v)+"\" which is not a valid integer: "+mpath.String()), false
 		}
 		maxc = n
@@ -336,4 +342,10 @@ func (m *Machine) failState(fs *FailSpec) Failure {
 		*x.has = true
 	}
 	return f
+}
+
+// parseInt32 parses a decimal integer as Java's Integer.parseInt does.
+func parseInt32(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	return n, err == nil
 }
