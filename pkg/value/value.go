@@ -44,7 +44,7 @@ type Value struct {
 // Objects keep insertion order (States.Format renders them in that order).
 type container struct {
 	items []Value
-	keys  []string       // object member names, parallel to items; nil for arrays
+	keys  []string                       // object member names, parallel to items; nil for arrays
 	index atomic.Pointer[map[string]int] // built lazily for large objects
 }
 

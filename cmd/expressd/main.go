@@ -1,0 +1,51 @@
+// Command expressd runs AWS Step Functions Express workflows outside AWS.
+//
+//	expressd run [flags] DEFINITION        run one execution and print its result
+//	expressd validate DEFINITION…          check definitions, report every problem
+//	expressd inspect DEFINITION            print the compiled bytecode
+//
+// main only wires flags to the packages that do the work.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `expressd runs AWS Step Functions Express workflows (Amazon States Language) outside AWS.
+
+Usage:
+  expressd run [--input JSON | --input-file F] [--mock-config F --test-case NAME] [--name NAME] [--timeout D] DEFINITION
+  expressd validate DEFINITION...
+  expressd inspect DEFINITION
+
+Definitions are JSON (.asl.json, .json) or YAML (.asl.yaml, .yaml, .yml).
+Run 'expressd <command> -h' for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches a command line and returns the process exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdin, stdout, stderr)
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "inspect":
+		return cmdInspect(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "expressd: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
