@@ -521,6 +521,7 @@ func (c *compiler) constant(v value.Value) uint32 {
 		return i
 	}
 	c.prog.Consts = append(c.prog.Consts, v)
+	c.prog.ConstSizes = append(c.prog.ConstSizes, value.Size(v))
 	i := uint32(len(c.prog.Consts) - 1)
 	c.consts[key] = i
 	return i

@@ -124,7 +124,7 @@ const MaxRangeItems = 1000
 // AWS documents "input … must be 10,000 characters or less" for all three.
 const MaxEncodeInput = 10000
 
-// errNotNumber etc. are argument descriptions shared by the functions below.
+// kindDetail describes an argument of the wrong JSON type for a runtime cause.
 func kindDetail(what string, v value.Value) string {
 	return what + ", got " + v.Kind().String()
 }

@@ -3,6 +3,7 @@ package value
 import (
 	"math"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -32,7 +33,12 @@ func Parse(data []byte) (Value, error) {
 
 // ParseDepth is Parse with an explicit nesting limit.
 func ParseDepth(data []byte, maxDepth int) (Value, error) {
-	p := parser{data: data, maxDepth: maxDepth}
+	p := parsers.Get().(*parser)
+	defer func() {
+		p.data = nil
+		parsers.Put(p)
+	}()
+	p.data, p.pos, p.maxDepth = data, 0, maxDepth
 	p.skipWS()
 	v, err := p.value(0)
 	if err != nil {
@@ -62,7 +68,14 @@ type parser struct {
 	pos      int
 	maxDepth int
 	scratch  []byte
+	keys     []string // member names of the objects being parsed
+	vals     []Value  // members and elements of the containers being parsed
+	intern   map[string]string
 }
+
+// parsers recycles parser scratch space (stacks, interned names) across
+// Parse calls.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
 
 func (p *parser) errf(msg string) error { return &SyntaxError{Offset: p.pos, Msg: msg} }
 
@@ -121,20 +134,29 @@ func (p *parser) literal(word string, v Value) (Value, error) {
 
 func (p *parser) object(depth int) (Value, error) {
 	p.pos++ // {
-	var keys []string
-	var vals []Value
-	var seen map[string]int // member index, from indexThreshold members on
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return FromObject([]string{}, nil), nil
+		v, _, _ := MakeObject(0)
+		return v, nil
 	}
+	// Members are collected on the parser's stacks and copied into one
+	// exactly sized allocation when the object ends.
+	// An object inside an array sits above the array's elements on the
+	// value stack, so names and values have separate bases.
+	base, vbase := len(p.keys), len(p.vals)
+	defer func() {
+		clear(p.keys[base:])
+		clear(p.vals[vbase:])
+		p.keys, p.vals = p.keys[:base], p.vals[:vbase]
+	}()
+	var seen map[string]int // member index, from indexThreshold members on
 	for {
 		p.skipWS()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return Value{}, p.errf("expected a string for an object member name")
 		}
-		k, err := p.string()
+		k, err := p.key()
 		if err != nil {
 			return Value{}, err
 		}
@@ -150,12 +172,13 @@ func (p *parser) object(depth int) (Value, error) {
 		}
 		// Duplicate names: the last one wins, as in Jackson (AWS) and encoding/json.
 		dup := -1
+		members := p.keys[base:]
 		if seen != nil {
 			if i, ok := seen[k]; ok {
 				dup = i
 			}
 		} else {
-			for i, kk := range keys {
+			for i, kk := range members {
 				if kk == k {
 					dup = i
 					break
@@ -163,15 +186,16 @@ func (p *parser) object(depth int) (Value, error) {
 			}
 		}
 		if dup >= 0 {
-			vals[dup] = v
+			p.vals[vbase+dup] = v
 		} else {
-			keys = append(keys, k)
-			vals = append(vals, v)
+			p.keys = append(p.keys, k)
+			p.vals = append(p.vals, v)
+			n := len(p.keys) - base
 			if seen != nil {
-				seen[k] = len(keys) - 1
-			} else if len(keys) >= indexThreshold {
-				seen = make(map[string]int, 2*len(keys))
-				for i, kk := range keys {
+				seen[k] = n - 1
+			} else if n >= indexThreshold {
+				seen = make(map[string]int, 2*n)
+				for i, kk := range p.keys[base:] {
 					seen[kk] = i
 				}
 			}
@@ -185,7 +209,10 @@ func (p *parser) object(depth int) (Value, error) {
 			p.pos++
 		case '}':
 			p.pos++
-			return FromObject(keys, vals), nil
+			obj, keys, vals := MakeObject(len(p.keys) - base)
+			copy(keys, p.keys[base:])
+			copy(vals, p.vals[vbase:])
+			return obj, nil
 		default:
 			return Value{}, p.errf("expected ',' or '}' in an object")
 		}
@@ -197,16 +224,21 @@ func (p *parser) array(depth int) (Value, error) {
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return FromArray([]Value{}), nil
+		v, _ := MakeArray(0)
+		return v, nil
 	}
-	var items []Value
+	base := len(p.vals)
+	defer func() {
+		clear(p.vals[base:])
+		p.vals = p.vals[:base]
+	}()
 	for {
 		p.skipWS()
 		v, err := p.value(depth)
 		if err != nil {
 			return Value{}, err
 		}
-		items = append(items, v)
+		p.vals = append(p.vals, v)
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return Value{}, p.errf("unexpected end of input in an array")
@@ -216,12 +248,52 @@ func (p *parser) array(depth int) (Value, error) {
 			p.pos++
 		case ']':
 			p.pos++
-			return FromArray(items), nil
+			arr, items := MakeArray(len(p.vals) - base)
+			copy(items, p.vals[base:])
+			return arr, nil
 		default:
 			return Value{}, p.errf("expected ',' or ']' in an array")
 		}
 	}
 }
+
+// key decodes an object member name. Names repeat across documents of a
+// workload, so the parser interns them: a repeated name costs no allocation.
+func (p *parser) key() (string, error) {
+	d := p.data
+	start := p.pos + 1
+	for i := start; i < len(d) && i-start <= maxInternLen; i++ {
+		c := d[i]
+		if c == '"' {
+			if k, ok := p.intern[string(d[start:i])]; ok {
+				p.pos = i + 1
+				return k, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	k, err := p.string()
+	if err != nil || len(k) > maxInternLen {
+		return k, err
+	}
+	if p.intern == nil {
+		p.intern = make(map[string]string)
+	}
+	if len(p.intern) < maxIntern {
+		p.intern[k] = k
+	}
+	return k, nil
+}
+
+// Interning bounds: names longer than maxInternLen are not interned, and a
+// parser interns at most maxIntern names (then it keeps the ones it has).
+const (
+	maxInternLen = 64
+	maxIntern    = 4096
+)
 
 func (p *parser) number() (Value, error) {
 	start := p.pos

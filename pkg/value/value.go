@@ -246,32 +246,106 @@ func (c *container) find(key string) int {
 // object with the single member.
 func (v Value) With(key string, x Value) Value {
 	if v.kind != Object {
-		return FromObject([]string{key}, []Value{x})
+		nv, keys, vals := MakeObject(1)
+		keys[0], vals[0] = key, x
+		return nv
 	}
 	i := v.c.find(key)
 	n := len(v.c.keys)
 	if i >= 0 {
-		vals := make([]Value, n)
+		nv, keys, vals := MakeObject(n)
+		copy(keys, v.c.keys)
 		copy(vals, v.c.items)
 		vals[i] = x
-		return Value{kind: Object, c: &container{items: vals, keys: v.c.keys}}
+		return nv
 	}
-	keys := make([]string, n+1)
+	nv, keys, vals := MakeObject(n + 1)
 	copy(keys, v.c.keys)
-	keys[n] = key
-	vals := make([]Value, n+1)
 	copy(vals, v.c.items)
-	vals[n] = x
-	return Value{kind: Object, c: &container{items: vals, keys: keys}}
+	keys[n], vals[n] = key, x
+	return nv
 }
 
 // SetIndex returns a copy of array v with element i replaced by x. It panics
 // when v is not an array or i is out of range.
 func (v Value) SetIndex(i int, x Value) Value {
-	vals := make([]Value, len(v.c.items))
+	nv, vals := MakeArray(len(v.c.items))
 	copy(vals, v.c.items)
 	vals[i] = x
-	return Value{kind: Array, c: &container{items: vals}}
+	return nv
+}
+
+// Small objects and arrays are allocated together with their container in
+// one allocation: most ASL payload objects have a handful of members, and
+// every ResultPath copies an object, so this halves allocations on the hot
+// path. Larger ones fall back to separate slices.
+type (
+	obj4 struct {
+		c container
+		k [4]string
+		v [4]Value
+	}
+	obj8 struct {
+		c container
+		k [8]string
+		v [8]Value
+	}
+	obj16 struct {
+		c container
+		k [16]string
+		v [16]Value
+	}
+	arr4 struct {
+		c container
+		v [4]Value
+	}
+	arr8 struct {
+		c container
+		v [8]Value
+	}
+)
+
+// MakeObject returns a new object of n members and its member name and
+// value slices, which the caller fills in (with distinct names) before the
+// object is used or shared.
+func MakeObject(n int) (Value, []string, []Value) {
+	var c *container
+	switch {
+	case n <= 4:
+		o := &obj4{}
+		o.c.keys, o.c.items = o.k[:n:n], o.v[:n:n]
+		c = &o.c
+	case n <= 8:
+		o := &obj8{}
+		o.c.keys, o.c.items = o.k[:n:n], o.v[:n:n]
+		c = &o.c
+	case n <= 16:
+		o := &obj16{}
+		o.c.keys, o.c.items = o.k[:n:n], o.v[:n:n]
+		c = &o.c
+	default:
+		c = &container{keys: make([]string, n), items: make([]Value, n)}
+	}
+	return Value{kind: Object, c: c}, c.keys, c.items
+}
+
+// MakeArray returns a new array of n elements and its element slice, which
+// the caller fills in before the array is used or shared.
+func MakeArray(n int) (Value, []Value) {
+	var c *container
+	switch {
+	case n <= 4:
+		a := &arr4{}
+		a.c.items = a.v[:n:n]
+		c = &a.c
+	case n <= 8:
+		a := &arr8{}
+		a.c.items = a.v[:n:n]
+		c = &a.c
+	default:
+		c = &container{items: make([]Value, n)}
+	}
+	return Value{kind: Array, c: c}, c.items
 }
 
 // Equal reports whether a and b are the same JSON value: numbers compare by

@@ -62,6 +62,10 @@ type Execution struct {
 	prog  *Program
 	pc    uint32
 	regs  [numRegs]value.Value
+	// sizes holds an upper bound of the JSON size of each register, -1 when
+	// unknown, so that OpCheckSize walks a value only when its size may be
+	// near the payload limit.
+	sizes [numRegs]int
 	state int32 // current state index, -1 before the first OpEnter
 
 	enteredAt   time.Time
@@ -98,6 +102,7 @@ func (e *Execution) Reset(p *Program, entry uint32, input value.Value, ctx *Cont
 	e.prog = p
 	e.pc = entry
 	e.regs = [numRegs]value.Value{input, input, value.Value{}, input}
+	e.sizes = [numRegs]int{-1, -1, -1, -1}
 	e.state = -1
 	e.retries = e.retries[:0]
 	e.retryCount = 0
@@ -134,6 +139,13 @@ func (e *Execution) Child(entry uint32, input value.Value) *Execution {
 	return c
 }
 
+// SetInputSize records an upper bound of the input's JSON size (the length
+// of the text it was parsed from), sparing a walk of the input for the
+// payload limit checks.
+func (e *Execution) SetInputSize(n int) {
+	e.sizes = [numRegs]int{n, n, -1, n}
+}
+
 // SetMapItem makes $$.Map.Item.Index and $$.Map.Item.Value available.
 func (e *Execution) SetMapItem(index int, v value.Value) {
 	e.hasItem = true
@@ -165,6 +177,7 @@ func (e *Execution) Done() bool { return e.done }
 // ResumeValue continues a yielded Task, Parallel or Map with its result.
 func (e *Execution) ResumeValue(v value.Value) {
 	e.regs[RegRes] = v
+	e.sizes[RegRes] = -1
 	e.resumeKind = resumeValue
 }
 

@@ -19,6 +19,7 @@ type Program struct {
 	Code []Inst
 
 	Consts     []value.Value
+	ConstSizes []int // JSON size of each constant
 	Paths      []Path
 	Templates  []Template
 	Intrinsics []Intrinsic

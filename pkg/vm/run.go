@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/expressd/expressd/pkg/asl"
+	"github.com/expressd/expressd/pkg/jsonpath"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -152,16 +153,20 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				e.enteredAt = m.now()
 			}
 			e.regs[RegEff] = e.regs[RegIn]
+			e.sizes[RegEff] = e.sizes[RegIn]
 			if m.trace != nil {
 				m.trace.StateEntered(e, int(in.A), e.regs[RegIn])
 			}
 		case OpMove:
 			s, d := unpackRegs(in.B)
 			e.regs[d] = e.regs[s]
+			e.sizes[d] = e.sizes[s]
 		case OpConst:
 			e.regs[in.B] = p.Consts[in.A]
+			e.sizes[in.B] = p.ConstSizes[in.A]
 		case OpEmpty:
 			e.regs[in.B] = value.EmptyObject()
+			e.sizes[in.B] = 2
 		case OpPath:
 			s, d := unpackRegs(in.B)
 			v, err := m.getPath(in.A, e.regs[s])
@@ -173,6 +178,11 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				continue
 			}
 			e.regs[d] = v
+			if p.Paths[in.A].Definite() && p.Paths[in.A].Root() == jsonpath.RootInput {
+				e.sizes[d] = e.sizes[s] // a part of the source is no larger
+			} else {
+				e.sizes[d] = -1
+			}
 		case OpTemplate:
 			s, d := unpackRegs(in.B)
 			t := &p.Templates[in.A]
@@ -185,6 +195,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				continue
 			}
 			e.regs[d] = v
+			e.sizes[d] = -1
 		case OpResultPath:
 			path := p.Paths[in.A]
 			v, err := path.Set(e.regs[RegIn], e.regs[RegRes])
@@ -197,6 +208,13 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				continue
 			}
 			e.regs[RegOut] = v
+			// The result replaces or adds one member on the path; each
+			// created level adds at most the path's text and punctuation.
+			if si, sr := e.sizes[RegIn], e.sizes[RegRes]; si >= 0 && sr >= 0 {
+				e.sizes[RegOut] = si + sr + 2*len(path.String()) + 8
+			} else {
+				e.sizes[RegOut] = -1
+			}
 		case OpAssign:
 			if f, ok := m.assign(&p.Assigns[in.A], e.regs[in.B]); !ok {
 				if st, ok := m.failAt(e, pc-1, f); !ok {
@@ -206,7 +224,12 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				continue
 			}
 		case OpCheckSize:
-			if value.Size(e.regs[in.B]) > PayloadLimit {
+			if sz := e.sizes[in.B]; sz >= 0 && sz <= PayloadLimit {
+				break
+			}
+			sz := value.Size(e.regs[in.B])
+			e.sizes[in.B] = sz
+			if sz > PayloadLimit {
 				name := p.States[e.state].Name
 				f := Fail(StatesDataLimitExceeded, "The state/task '"+name+"' returned a result with a size exceeding the maximum number of bytes service limit.")
 				if st, ok := m.failAt(e, pc-1, f); !ok {
@@ -223,6 +246,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			e.events++
 			e.commitVars()
 			e.regs[RegIn] = out
+			e.sizes[RegIn] = e.sizes[RegOut]
 			pc = in.A
 		case OpJump:
 			pc = in.A
