@@ -279,8 +279,12 @@ func (en *Engine) loop(ctx context.Context, drain bool) error {
 	for {
 		en.takeInbox()
 		en.fireTimers()
-		for i := 0; i < len(en.runq); i++ {
-			// runq may grow while we iterate; items are processed in order.
+		// One pass runs the runs queued when it began. Runs queued during the
+		// pass (children, Budget re-queues, completions) wait for the next
+		// pass, so timers (the execution cap) and ctx are checked between
+		// slices even when an execution loops without Wait.
+		n := len(en.runq)
+		for i := 0; i < n; i++ {
 			r := en.runq[i]
 			en.runq[i] = nil
 			if !r.cancelled && !r.root.finished {
@@ -290,9 +294,14 @@ func (en *Engine) loop(ctx context.Context, drain bool) error {
 				en.takeInbox()
 			}
 		}
-		en.runq = en.runq[:0]
+		rest := copy(en.runq, en.runq[n:])
+		clear(en.runq[rest:])
+		en.runq = en.runq[:rest]
 		en.takeInbox()
 		if len(en.runq) > 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			continue
 		}
 		if drain && en.active == 0 {
@@ -322,6 +331,13 @@ func (en *Engine) loop(ctx context.Context, drain bool) error {
 		select {
 		case <-en.wake:
 		case <-timeout:
+			// With tasks in flight the virtual clock cannot jump (a completion
+			// may be on its way), so it follows real time: once the real time
+			// to the next deadline has passed, it moves there. Without this a
+			// task that never completes never reaches its TimeoutSeconds.
+			if vc, virtual := en.clock.(*VirtualClock); virtual {
+				vc.advanceTo(next)
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}

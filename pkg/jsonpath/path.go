@@ -190,3 +190,13 @@ func appendQuotedName(b []byte, name string, q byte) []byte {
 	}
 	return append(b, q)
 }
+
+// Member returns the member name of a reference path of exactly one member
+// step ($.name or $['name']), and whether p is such a path. The VM uses it
+// to update an object it owns in place.
+func (p *Path) Member() (string, bool) {
+	if !p.ref || len(p.steps) != 1 || p.steps[0].kind != stepName {
+		return "", false
+	}
+	return p.steps[0].name, true
+}

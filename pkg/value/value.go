@@ -313,21 +313,49 @@ func MakeObject(n int) (Value, []string, []Value) {
 	switch {
 	case n <= 4:
 		o := &obj4{}
-		o.c.keys, o.c.items = o.k[:n:n], o.v[:n:n]
+		o.c.keys, o.c.items = o.k[:n], o.v[:n]
 		c = &o.c
 	case n <= 8:
 		o := &obj8{}
-		o.c.keys, o.c.items = o.k[:n:n], o.v[:n:n]
+		o.c.keys, o.c.items = o.k[:n], o.v[:n]
 		c = &o.c
 	case n <= 16:
 		o := &obj16{}
-		o.c.keys, o.c.items = o.k[:n:n], o.v[:n:n]
+		o.c.keys, o.c.items = o.k[:n], o.v[:n]
 		c = &o.c
 	default:
 		c = &container{keys: make([]string, n), items: make([]Value, n)}
 	}
 	return Value{kind: Object, c: c}, c.keys, c.items
 }
+
+// SetOwned sets member key of object v in place, appending it when absent
+// and v's storage has room, and reports whether it could. It exists for the
+// VM's fast path and breaks immutability: only the unique owner of v's
+// storage may call it — an object it built itself with MakeObject (or
+// With) and never shared — since every other holder of v would see the
+// change.
+func (v Value) SetOwned(key string, x Value) bool {
+	if v.kind != Object {
+		return false
+	}
+	c := v.c
+	if i := c.find(key); i >= 0 {
+		c.items[i] = x
+		return true
+	}
+	n := len(c.keys)
+	if n >= cap(c.keys) || n >= cap(c.items) || n+1 >= indexThreshold {
+		return false
+	}
+	c.keys = append(c.keys, key)
+	c.items = append(c.items, x)
+	return true
+}
+
+// Same reports whether a and b share their storage (the same array or
+// object, not merely equal ones). Scalars never share storage.
+func Same(a, b Value) bool { return a.c != nil && a.c == b.c }
 
 // MakeArray returns a new array of n elements and its element slice, which
 // the caller fills in before the array is used or shared.

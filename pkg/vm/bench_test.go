@@ -130,7 +130,7 @@ func handwritten(in []byte) ([]byte, error) {
 	default:
 		return nil, errNoMatch
 	}
-	d.Route = "alerts"         // P4
+	d.Route = "alerts"           // P4
 	if !(*d.Validated == true) { // C5
 		return nil, errNoMatch
 	}

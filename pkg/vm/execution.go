@@ -59,14 +59,18 @@ type pendingVar struct {
 //
 // An Execution is not safe for concurrent use.
 type Execution struct {
-	prog  *Program
-	pc    uint32
-	regs  [numRegs]value.Value
+	prog *Program
+	pc   uint32
+	regs [numRegs]value.Value
 	// sizes holds an upper bound of the JSON size of each register, -1 when
 	// unknown, so that OpCheckSize walks a value only when its size may be
 	// near the payload limit.
 	sizes [numRegs]int
 	state int32 // current state index, -1 before the first OpEnter
+	// owned is an object this execution built (a ResultPath copy) and has
+	// not shared since: a later ResultPath "$.name" on it may update it in
+	// place instead of copying it. Any escape of a register value clears it.
+	owned value.Value
 
 	enteredAt   time.Time
 	retries     []int64 // attempts used per retrier of the current state's handler
@@ -103,6 +107,7 @@ func (e *Execution) Reset(p *Program, entry uint32, input value.Value, ctx *Cont
 	e.pc = entry
 	e.regs = [numRegs]value.Value{input, input, value.Value{}, input}
 	e.sizes = [numRegs]int{-1, -1, -1, -1}
+	e.owned = value.Value{}
 	e.state = -1
 	e.retries = e.retries[:0]
 	e.retryCount = 0

@@ -155,6 +155,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			e.regs[RegEff] = e.regs[RegIn]
 			e.sizes[RegEff] = e.sizes[RegIn]
 			if m.trace != nil {
+				e.owned = value.Value{} // tracers may keep what they see
 				m.trace.StateEntered(e, int(in.A), e.regs[RegIn])
 			}
 		case OpMove:
@@ -184,6 +185,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				e.sizes[d] = -1
 			}
 		case OpTemplate:
+			e.owned = value.Value{} // the result may embed src
 			s, d := unpackRegs(in.B)
 			t := &p.Templates[in.A]
 			v, f, ok := m.evalNode(&t.Root, e.regs[s])
@@ -198,6 +200,16 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			e.sizes[d] = -1
 		case OpResultPath:
 			path := p.Paths[in.A]
+			if name, ok := path.Member(); ok && value.Same(e.owned, e.regs[RegIn]) && !value.Same(e.regs[RegRes], e.owned) &&
+				e.regs[RegIn].SetOwned(name, e.regs[RegRes]) {
+				e.regs[RegOut] = e.regs[RegIn]
+				if si, sr := e.sizes[RegIn], e.sizes[RegRes]; si >= 0 && sr >= 0 {
+					e.sizes[RegOut] = si + sr + 2*len(name) + 8
+				} else {
+					e.sizes[RegOut] = -1
+				}
+				break
+			}
 			v, err := path.Set(e.regs[RegIn], e.regs[RegRes])
 			if err != nil {
 				f := Fail(StatesResultPathMatchFailure, "Unable to apply ResultPath \""+path.String()+"\" to input "+value.Value.JSON(e.regs[RegIn])+": "+err.Error())
@@ -208,6 +220,9 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				continue
 			}
 			e.regs[RegOut] = v
+			if !path.IsRootOnly() {
+				e.owned = v // Set built a new top-level container
+			}
 			// The result replaces or adds one member on the path; each
 			// created level adds at most the path's text and punctuation.
 			if si, sr := e.sizes[RegIn], e.sizes[RegRes]; si >= 0 && sr >= 0 {
@@ -216,6 +231,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				e.sizes[RegOut] = -1
 			}
 		case OpAssign:
+			e.owned = value.Value{} // variables may keep src
 			if f, ok := m.assign(&p.Assigns[in.A], e.regs[in.B]); !ok {
 				if st, ok := m.failAt(e, pc-1, f); !ok {
 					return st
@@ -241,6 +257,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 		case OpGoto:
 			out := e.regs[RegOut]
 			if m.trace != nil {
+				e.owned = value.Value{}
 				m.trace.StateExited(e, int(e.state), out)
 			}
 			e.events++
@@ -271,6 +288,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			pc = e.pc
 			continue
 		case OpTask:
+			e.owned = value.Value{} // the task keeps its input
 			e.pc = pc
 			e.events += 2 // TaskScheduled, TaskStarted
 			return Status{Kind: Yield, Task: in.A, Input: e.regs[RegEff]}
@@ -286,6 +304,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			e.pc = pc
 			return Status{Kind: Sleep, Until: until}
 		case OpParallel:
+			e.owned = value.Value{} // the branches share the input
 			par := &p.Parallels[in.A]
 			inputs := make([]value.Value, len(par.Branches))
 			for i := range inputs {
@@ -295,6 +314,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			e.events++ // ParallelStateStarted
 			return Status{Kind: Fork, Fork: ForkSpec{Entries: par.Branches, Inputs: inputs, State: p.States[par.State].Name}}
 		case OpMap:
+			e.owned = value.Value{} // the iterations share parts of the input
 			spec, f, ok := m.mapFork(&p.Maps[in.A], e.regs[RegEff])
 			if !ok {
 				if st, ok := m.failAt(e, pc-1, f); !ok {
