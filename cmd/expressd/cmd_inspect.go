@@ -11,14 +11,15 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: expressd inspect DEFINITION") }
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
 		return 2
 	}
-	file := fs.Arg(0)
+	file := pos[0]
 	prog, diags, err := load(file, machineName(file))
 	if err != nil {
 		fmt.Fprintf(stderr, "expressd inspect: %v\n", err)

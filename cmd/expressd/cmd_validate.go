@@ -13,15 +13,16 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: expressd validate DEFINITION...") }
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 {
+	if len(pos) == 0 {
 		fs.Usage()
 		return 2
 	}
 	code := 0
-	for _, file := range fs.Args() {
+	for _, file := range pos {
 		_, diags, err := load(file, machineName(file))
 		if err != nil {
 			fmt.Fprintf(stdout, "%s: %v\n", file, err)

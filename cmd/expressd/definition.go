@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/expressd/expressd/pkg/asl"
@@ -30,10 +31,37 @@ func load(file, name string, opts ...compile.Option) (*vm.Program, asl.Diagnosti
 		return nil, nil, err
 	}
 	sm, diags := asl.Load(file, data)
-	if len(diags) > 0 {
+	if sm == nil {
 		return nil, diags, nil
 	}
+	// Compile even a definition with structural problems, so that bad paths
+	// and intrinsics are reported in the same run: every problem at once.
 	opts = append([]compile.Option{compile.WithFile(file), compile.WithName(name)}, opts...)
-	prog, diags := compile.StateMachine(sm, opts...)
-	return prog, diags, nil
+	prog, cdiags := compile.StateMachine(sm, opts...)
+	if len(diags) == 0 {
+		return prog, cdiags, nil
+	}
+	return nil, mergeDiagnostics(diags, cdiags), nil
+}
+
+// mergeDiagnostics adds the compiler's findings to the validator's, without
+// repeating a problem both found (the same place and message).
+func mergeDiagnostics(a, b asl.Diagnostics) asl.Diagnostics {
+	seen := make(map[string]bool, len(a))
+	for _, d := range a {
+		seen[d.Pointer] = true
+	}
+	out := append(asl.Diagnostics(nil), a...)
+	for _, d := range b {
+		if !seen[d.Pointer] {
+			out = append(out, d)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Pos.Line != out[j].Pos.Line {
+			return out[i].Pos.Line < out[j].Pos.Line
+		}
+		return out[i].Pos.Col < out[j].Pos.Col
+	})
+	return out
 }

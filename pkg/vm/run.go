@@ -352,7 +352,12 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 // ok=true when a Catch moved the execution to another state (e.pc is the
 // new pc), and the Status to return otherwise (execution failed, or a retry
 // back-off Sleep).
+// Failures raised by the VM itself carry AWS's prefix naming the state;
+// failures resumed from a task or a child execution arrive complete.
 func (m *Machine) failAt(e *Execution, pc uint32, f Failure) (Status, bool) {
+	if f.Error == StatesRuntime && f.HasCause && e.state >= 0 {
+		f.Cause = "An error occurred while executing the state '" + e.prog.States[e.state].Name + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). " + f.Cause
+	}
 	return m.fail(e, pc, f)
 }
 
@@ -360,9 +365,6 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 	p := e.prog
 	if e.state >= 0 {
 		f.State = p.States[e.state].Name
-	}
-	if f.Error == StatesRuntime && f.HasCause {
-		f.Cause = "An error occurred while executing the state '" + f.State + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). " + f.Cause
 	}
 	e.events++ // the failure event (TaskFailed, ExecutionFailed, …)
 	if e.state >= 0 && f.Error != StatesRuntime {
