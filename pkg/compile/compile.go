@@ -61,6 +61,10 @@ type compiler struct {
 	slots   map[string]uint32
 	consts  map[string]uint32
 	late    []func() // patches that need every label bound
+	// scopes holds the variables assigned in each enclosing (sub-)machine,
+	// outermost first: an inner scope may read outer variables but not
+	// assign (shadow) them.
+	scopes []map[string]bool
 }
 
 // StateMachine compiles a decoded and validated definition into a Program.
@@ -160,6 +164,8 @@ func (c *compiler) emitTo(op vm.Opcode, field byte, l label, other uint32) {
 
 // machine compiles a (sub-)machine and returns the label of its start state.
 func (c *compiler) machine(sm *asl.StateMachine) label {
+	c.scopes = append(c.scopes, map[string]bool{})
+	defer func() { c.scopes = c.scopes[:len(c.scopes)-1] }()
 	labels := make(map[string]label, len(sm.States))
 	for _, st := range sm.States {
 		labels[st.Name] = c.newLabel()
@@ -633,9 +639,17 @@ func (c *compiler) assignIndex(n *asl.Node) uint32 {
 		// All literal: rebuild as an object node so Slots line up with Index(i).
 		a.Tmpl = vm.TNode{Kind: vm.TConst, Const: n.Value()}
 	}
-	for _, k := range names {
+	for i, k := range names {
 		k = strings.TrimSuffix(k, ".$")
 		a.Slots = append(a.Slots, c.slot(k))
+		inner := len(c.scopes) - 1
+		for _, outer := range c.scopes[:inner] {
+			if outer[k] {
+				c.errorf(n.Items[i], asl.CodeSchema, "The variable '"+k+"' is assigned in an outer scope: a Parallel branch or Map iteration may read it but not assign it")
+				break
+			}
+		}
+		c.scopes[inner][k] = true
 	}
 	c.prog.Assigns = append(c.prog.Assigns, a)
 	return uint32(len(c.prog.Assigns) - 1)

@@ -510,3 +510,18 @@ func TestKindString(t *testing.T) {
 		t.Errorf("Kind.String (-want +got):\n%s", diff)
 	}
 }
+
+// TestParseObjectInsideArray is the regression test for the shared
+// key/value stacks of the parser: an object nested in an array must not
+// take (or truncate) the array's elements.
+func TestParseObjectInsideArray(t *testing.T) {
+	for _, doc := range []string{
+		`[1,{"b":2}]`,
+		`[1,2,{"b":[3,{"c":4}],"d":5},6]`,
+		`{"a":[1,{"b":null}],"c":[{"d":[7,{}]},8]}`,
+	} {
+		if got := MustParse(doc).JSON(); got != doc {
+			t.Errorf("Parse(%s) encodes as %s", doc, got)
+		}
+	}
+}
