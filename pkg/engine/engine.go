@@ -412,7 +412,7 @@ func (en *Engine) step(r *run) {
 		r.seq++
 		en.timers.push(timer{at: st.Until, r: r, kind: timerWake, seq: r.seq})
 	case vm.Yield:
-		en.callTask(r, st.Task, st.Input)
+		en.callTask(r, st.Task, st.Input, st.TimeoutSeconds)
 	case vm.Fork:
 		en.fork(r, st.Fork)
 	}
@@ -435,7 +435,7 @@ func (en *Engine) runVM(r *run) (st vm.Status) {
 	return en.m.Run(r.e, en.opts.Budget)
 }
 
-func (en *Engine) callTask(r *run, ti uint32, input value.Value) {
+func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) {
 	p := r.e.Program()
 	t := &p.Tasks[ti]
 	reg := r.root.start.Tasks
@@ -463,14 +463,14 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value) {
 		Invocation:     inv,
 		Execution:      rt.ctx.ExecutionID,
 		Machine:        rt.ctx.StateMachineName,
-		TimeoutSeconds: t.TimeoutSeconds,
+		TimeoutSeconds: timeout,
 	}
 	r.seq++
 	seq := r.seq
 	r.inTask = true
 	en.tasks++
-	if t.TimeoutSeconds > 0 {
-		en.timers.push(timer{at: en.clock.Now().Add(time.Duration(t.TimeoutSeconds) * time.Second), r: r, kind: timerTaskTimeout, seq: seq})
+	if timeout > 0 {
+		en.timers.push(timer{at: en.clock.Now().Add(time.Duration(timeout) * time.Second), r: r, kind: timerTaskTimeout, seq: seq})
 	}
 	var once sync.Once
 	h.Invoke(context.Background(), req, func(res task.Result) {

@@ -349,3 +349,18 @@ func parseInt32(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 32)
 	return n, err == nil
 }
+
+// timeoutSeconds resolves a Task's TimeoutSecondsPath against the state
+// input: it must be a positive integer.
+func (m *Machine) timeoutSeconds(idx uint32, doc value.Value) (int64, Failure, bool) {
+	p := &m.e.prog.Paths[idx]
+	v, err := m.getPath(idx, doc)
+	if err != nil {
+		return 0, m.pathFailure(idx, err), false
+	}
+	n, ok := v.Int()
+	if !ok || !v.IsInteger() || n <= 0 {
+		return 0, Fail(StatesRuntime, "The TimeoutSecondsPath field refers to value \""+displayValue(v)+"\" which is not a valid positive integer: "+p.String()), false
+	}
+	return n, Failure{}, true
+}

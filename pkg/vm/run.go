@@ -73,6 +73,9 @@ type Status struct {
 	Until   time.Time
 	Retry   bool // Sleep is a retry back-off
 	Fork    ForkSpec
+	// TimeoutSeconds is the Task's timeout (TimeoutSeconds or the value at
+	// TimeoutSecondsPath), 0 when it has none.
+	TimeoutSeconds int64
 }
 
 // Machine runs Executions. It holds only scratch space, so one Machine per
@@ -289,9 +292,22 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			continue
 		case OpTask:
 			e.owned = value.Value{} // the task keeps its input
+			t := &p.Tasks[in.A]
+			timeout := t.TimeoutSeconds
+			if t.TimeoutPath >= 0 {
+				n, f, ok := m.timeoutSeconds(uint32(t.TimeoutPath), e.regs[RegIn])
+				if !ok {
+					if st, ok := m.failAt(e, pc-1, f); !ok {
+						return st
+					}
+					pc = e.pc
+					continue
+				}
+				timeout = n
+			}
 			e.pc = pc
 			e.events += 2 // TaskScheduled, TaskStarted
-			return Status{Kind: Yield, Task: in.A, Input: e.regs[RegEff]}
+			return Status{Kind: Yield, Task: in.A, Input: e.regs[RegEff], TimeoutSeconds: timeout}
 		case OpWait:
 			until, f, ok := m.waitUntil(&p.Waits[in.A], e.regs[RegEff])
 			if !ok {
