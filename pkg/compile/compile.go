@@ -11,6 +11,10 @@ import (
 	"github.com/expressd/expressd/pkg/vm"
 )
 
+// CodeUnknownResource is the diagnostic code of a Task Resource that no
+// integration serves.
+const CodeUnknownResource = "UNKNOWN_RESOURCE"
+
 // TaskResolver resolves a Task Resource to the integration that serves it.
 // The returned id is stored in vm.Task.Handler; an error becomes a compile
 // error at /States/<name>/Resource.
@@ -677,7 +681,7 @@ func (c *compiler) task(state uint32, st *asl.State) uint32 {
 	if c.opts.resolver != nil {
 		id, err := c.opts.resolver.Resolve(st.Resource)
 		if err != nil {
-			c.errorf(st.Node.Get("Resource"), "UNKNOWN_RESOURCE", "state "+strconv.Quote(st.Name)+": resource "+strconv.Quote(st.Resource)+": "+err.Error())
+			c.errorf(st.Node.Get("Resource"), CodeUnknownResource, "state "+strconv.Quote(st.Name)+": resource "+strconv.Quote(st.Resource)+": "+err.Error())
 		}
 		t.Handler = int32(id)
 	}

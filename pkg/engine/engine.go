@@ -160,6 +160,8 @@ type root struct {
 	finished    bool
 	invocations map[uint32]int
 	transitions int64
+	deadline    *timer // the execution cap, removed when the execution ends
+	inflight    int    // task calls in flight (counted in Engine.tasks)
 }
 
 // run is one vm.Execution inside the engine: the top-level execution, a
@@ -173,6 +175,7 @@ type run struct {
 	seq       uint64 // bumped whenever a pending wake-up (timer, task) becomes stale
 	cancelled bool
 	inTask    bool
+	taskTimer *timer // the running task's TimeoutSeconds, if any
 }
 
 type fork struct {
@@ -255,7 +258,8 @@ func (en *Engine) start(s Start) {
 			Cause: "The execution input exceeds the maximum size of " + strconv.Itoa(vm.PayloadLimit) + " bytes."})
 		return
 	}
-	en.timers.push(timer{at: now.Add(limit), r: r, kind: timerTimeout})
+	rt.deadline = &timer{at: now.Add(limit), r: r, kind: timerTimeout}
+	en.timers.push(rt.deadline)
 	en.runq = append(en.runq, r)
 }
 
@@ -379,9 +383,8 @@ func (en *Engine) fireTimers() {
 			}
 		case timerTaskTimeout:
 			if t.seq == r.seq && r.inTask {
-				r.seq++
-				r.inTask = false
-				en.tasks--
+				r.taskTimer = nil
+				en.endTask(r)
 				r.e.ResumeFailure(vm.Failure{Error: vm.StatesTimeout, HasError: true, Cause: "", HasCause: true})
 				en.runq = append(en.runq, r)
 			}
@@ -399,7 +402,9 @@ func (en *Engine) limitOf(rt *root) time.Duration {
 
 // step runs one slice of r.
 func (en *Engine) step(r *run) {
+	before := r.e.Transitions()
 	st := en.runVM(r)
+	r.root.transitions += r.e.Transitions() - before
 	switch st.Kind {
 	case vm.Succeeded:
 		en.done(r, st.Output, nil)
@@ -410,7 +415,7 @@ func (en *Engine) step(r *run) {
 		en.runq = append(en.runq, r)
 	case vm.Sleep:
 		r.seq++
-		en.timers.push(timer{at: st.Until, r: r, kind: timerWake, seq: r.seq})
+		en.timers.push(&timer{at: st.Until, r: r, kind: timerWake, seq: r.seq})
 	case vm.Yield:
 		en.callTask(r, st.Task, st.Input, st.TimeoutSeconds)
 	case vm.Fork:
@@ -469,8 +474,10 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) 
 	seq := r.seq
 	r.inTask = true
 	en.tasks++
+	rt.inflight++
 	if timeout > 0 {
-		en.timers.push(timer{at: en.clock.Now().Add(time.Duration(timeout) * time.Second), r: r, kind: timerTaskTimeout, seq: seq})
+		r.taskTimer = &timer{at: en.clock.Now().Add(time.Duration(timeout) * time.Second), r: r, kind: timerTaskTimeout, seq: seq}
+		en.timers.push(r.taskTimer)
 	}
 	var once sync.Once
 	h.Invoke(context.Background(), req, func(res task.Result) {
@@ -479,15 +486,12 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) 
 }
 
 func (en *Engine) taskDone(r *run, seq uint64, res task.Result) {
-	if seq != r.seq || !r.inTask {
-		return // timed out or cancelled meanwhile
+	if seq != r.seq || !r.inTask || r.root.finished {
+		return // timed out, cancelled or finished meanwhile (finish counted it out)
 	}
-	r.inTask = false
-	en.tasks--
-	r.seq++
-	if r.cancelled || r.root.finished {
-		return
-	}
+	en.timers.remove(r.taskTimer)
+	r.taskTimer = nil
+	en.endTask(r)
 	if res.Err != nil {
 		r.e.ResumeFailure(vm.Failure{Error: res.Err.Name, Cause: res.Err.Cause, HasError: true, HasCause: true})
 	} else {
@@ -535,7 +539,6 @@ func (en *Engine) startChild(parent *run) {
 // contribution to its Parallel/Map.
 func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 	rt := r.root
-	rt.transitions += r.e.Transitions()
 	if r.parent == nil {
 		if fail != nil {
 			en.finish(rt, Result{Status: Failed, Error: fail.Error, Cause: fail.Cause, HasError: fail.HasError, HasCause: fail.HasCause})
@@ -555,7 +558,7 @@ func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 		f.failed = true
 		for _, k := range f.kids {
 			if k != nil && k != r {
-				cancel(k)
+				en.cancel(k)
 			}
 		}
 		p.fork = nil
@@ -578,14 +581,27 @@ func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 	}
 }
 
-// cancel stops a run and its descendants: pending timers, task completions
-// and queue entries for them are ignored from now on.
-func cancel(r *run) {
+// endTask ends r's task call: a late completion is ignored from now on.
+func (en *Engine) endTask(r *run) {
+	r.inTask = false
+	r.seq++
+	en.tasks--
+	r.root.inflight--
+}
+
+// cancel stops a run and its descendants: their task calls end, and
+// pending timers, completions and queue entries for them are ignored.
+func (en *Engine) cancel(r *run) {
 	r.cancelled = true
+	if r.inTask {
+		en.timers.remove(r.taskTimer)
+		r.taskTimer = nil
+		en.endTask(r)
+	}
 	if r.fork != nil {
 		for _, k := range r.fork.kids {
 			if k != nil {
-				cancel(k)
+				en.cancel(k)
 			}
 		}
 	}
@@ -597,6 +613,12 @@ func (en *Engine) finish(rt *root, res Result) {
 	}
 	rt.finished = true
 	en.active--
+	en.timers.remove(rt.deadline)
+	rt.deadline = nil
+	// Task calls still in flight are abandoned: they are counted out here
+	// and taskDone drops their completions by the finished flag.
+	en.tasks -= rt.inflight
+	rt.inflight = 0
 	res.ExecutionArn = rt.ctx.ExecutionID
 	res.Name = rt.ctx.ExecutionName
 	res.Start = rt.started

@@ -147,6 +147,12 @@ func (p *Program) describe(in Inst) string {
 		if m.MaxConcurrency > 0 {
 			s += " max " + strconv.FormatInt(m.MaxConcurrency, 10)
 		}
+		if m.MaxConcurrencyPath >= 0 {
+			s += " max " + p.Paths[m.MaxConcurrencyPath].String()
+		}
+		if m.Selector >= 0 {
+			s += " selector " + p.Templates[m.Selector].Field
+		}
 		return s
 	case OpFail:
 		f := p.Fails[in.A]
@@ -156,6 +162,12 @@ func (p *Program) describe(in Inst) string {
 		}
 		if f.HasCause {
 			s += "cause " + strconv.Quote(truncate(f.Cause))
+		}
+		if f.ErrorNode != nil {
+			s += "error from " + p.describeNode(f.ErrorNode) + " "
+		}
+		if f.CauseNode != nil {
+			s += "cause from " + p.describeNode(f.CauseNode)
 		}
 		return strings.TrimSpace(s)
 	}
@@ -177,4 +189,15 @@ func truncate(s string) string {
 		return s[:max] + "…"
 	}
 	return s
+}
+
+// describeNode names the path or intrinsic a template node reads.
+func (p *Program) describeNode(n *TNode) string {
+	switch n.Kind {
+	case TPath:
+		return p.Paths[n.Index].String()
+	case TIntrinsic:
+		return truncate(p.Intrinsics[n.Index].Call.String())
+	}
+	return "template"
 }

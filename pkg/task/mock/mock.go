@@ -142,7 +142,10 @@ func ParseResponses(v value.Value) (*Responses, error) {
 		case hasRet:
 			resp.Return = ret
 		case hasThr:
-			e, _ := thr.Get("Error")
+			e, ok := thr.Get("Error")
+			if !ok || e.Kind() != value.String || e.Str() == "" {
+				return nil, fmt.Errorf("/%s/Throw/Error: must be a non-empty string", key)
+			}
 			c, _ := thr.Get("Cause")
 			resp.Throw = &task.Error{Name: e.Str(), Cause: c.Str()}
 		default:
@@ -151,10 +154,20 @@ func ParseResponses(v value.Value) (*Responses, error) {
 		r.spans = append(r.spans, span{from: from, to: to, resp: resp})
 	}
 	sort.Slice(r.spans, func(i, j int) bool { return r.spans[i].from < r.spans[j].from })
+	for i := 1; i < len(r.spans); i++ {
+		if r.spans[i].from <= r.spans[i-1].to {
+			return nil, fmt.Errorf(": invocation %d has two responses (overlapping keys)", r.spans[i].from)
+		}
+	}
 	return r, nil
 }
 
 func parseSpan(key string) (int, int, error) {
+	for _, c := range key {
+		if (c < '0' || c > '9') && c != '-' {
+			return 0, 0, fmt.Errorf("invocation key must be a number or a range like \"1-2\"")
+		}
+	}
 	a, b, isRange := strings.Cut(key, "-")
 	from, err := strconv.Atoi(a)
 	if err != nil || from < 0 {
