@@ -89,7 +89,9 @@ func FuzzCompileRun(f *testing.F) {
 	}
 	reg := &task.Registry{}
 	if err := reg.Register("echo", func(string) bool { return true }, task.HandlerFunc(
-		func(_ context.Context, req *task.Request, done func(task.Result)) { done(task.Result{Output: req.Input}) })); err != nil {
+		func(_ context.Context, req *task.Request, done func(task.Result)) {
+			done(task.Result{Output: req.Input})
+		})); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
