@@ -209,7 +209,18 @@ func (p *parser) object(depth int) (Value, error) {
 			p.pos++
 		case '}':
 			p.pos++
-			obj, keys, vals := MakeObject(len(p.keys) - base)
+			n := len(p.keys) - base
+			if depth == 1 && n < 8 {
+				// The top-level object of a payload is where ResultPath adds
+				// members: give it room so an owner can add them in place.
+				obj, keys, vals := MakeObject(8)
+				c := obj.c
+				c.keys, c.items = keys[:n], vals[:n]
+				copy(c.keys, p.keys[base:])
+				copy(c.items, p.vals[vbase:])
+				return obj, nil
+			}
+			obj, keys, vals := MakeObject(n)
 			copy(keys, p.keys[base:])
 			copy(vals, p.vals[vbase:])
 			return obj, nil

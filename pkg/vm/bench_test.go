@@ -62,6 +62,7 @@ func (r *runner) run(prog *vm.Program, in []byte) ([]byte, error) {
 	}
 	r.e.Reset(prog, 0, v, &r.ctx)
 	r.e.SetInputSize(len(in))
+	r.e.OwnInput()
 	st := r.m.Run(&r.e, 0)
 	if st.Kind != vm.Succeeded {
 		return nil, errors.New(st.Failure.Error + ": " + st.Failure.Cause)

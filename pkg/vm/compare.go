@@ -9,30 +9,31 @@ import (
 
 // compare evaluates a Choice comparison against doc. A value of the wrong
 // type compares false; a missing Variable fails with States.Runtime except
-// for IsPresent.
-func (m *Machine) compare(c *Compare, doc value.Value) (result bool, f Failure, ok bool) {
+// for IsPresent. ok is false when a path is missing; compareFailure then
+// builds the failure (kept off the fast path: the Failure is large).
+func (m *Machine) compare(c *Compare, doc value.Value) (result, ok bool) {
 	v, err := m.getPath(c.Var, doc)
 	if err != nil {
 		if c.Op == CmpIsPresent {
-			return !c.Operand.Bool(), Failure{}, true
+			return !c.Operand.Bool(), true
 		}
-		return false, m.pathFailure(c.Var, err), false
+		return false, false
 	}
 	operand := c.Operand
 	opTime := c.Time
 	if c.OperandPath >= 0 {
 		o, err := m.getPath(uint32(c.OperandPath), doc)
 		if err != nil {
-			return false, m.pathFailure(uint32(c.OperandPath), err), false
+			return false, false
 		}
 		operand = o
 		if c.Op >= CmpTimestampEquals && c.Op <= CmpTimestampGreaterThanEquals {
 			if o.Kind() != value.String {
-				return false, Failure{}, true
+				return false, true
 			}
 			t, ok := ParseTimestamp(o.Str())
 			if !ok {
-				return false, Failure{}, true
+				return false, true
 			}
 			opTime = t
 		}
@@ -40,17 +41,17 @@ func (m *Machine) compare(c *Compare, doc value.Value) (result bool, f Failure, 
 	switch c.Op {
 	case CmpStringEquals, CmpStringLessThan, CmpStringGreaterThan, CmpStringLessThanEquals, CmpStringGreaterThanEquals:
 		if v.Kind() != value.String || operand.Kind() != value.String {
-			return false, Failure{}, true
+			return false, true
 		}
-		return ordered(c.Op-CmpStringEquals, value.CompareStrings(v.Str(), operand.Str())), Failure{}, true
+		return ordered(c.Op-CmpStringEquals, value.CompareStrings(v.Str(), operand.Str())), true
 	case CmpStringMatches:
 		if v.Kind() != value.String {
-			return false, Failure{}, true
+			return false, true
 		}
-		return matchPattern(c.Pattern, v.Str()), Failure{}, true
+		return matchPattern(c.Pattern, v.Str()), true
 	case CmpNumericEquals, CmpNumericLessThan, CmpNumericGreaterThan, CmpNumericLessThanEquals, CmpNumericGreaterThanEquals:
 		if v.Kind() != value.Number || operand.Kind() != value.Number {
-			return false, Failure{}, true
+			return false, true
 		}
 		a, b := v.Float(), operand.Float()
 		cmp := 0
@@ -59,36 +60,46 @@ func (m *Machine) compare(c *Compare, doc value.Value) (result bool, f Failure, 
 		} else if a > b {
 			cmp = 1
 		}
-		return ordered(c.Op-CmpNumericEquals, cmp), Failure{}, true
+		return ordered(c.Op-CmpNumericEquals, cmp), true
 	case CmpBooleanEquals:
 		if v.Kind() != value.Bool || operand.Kind() != value.Bool {
-			return false, Failure{}, true
+			return false, true
 		}
-		return v.Bool() == operand.Bool(), Failure{}, true
+		return v.Bool() == operand.Bool(), true
 	case CmpTimestampEquals, CmpTimestampLessThan, CmpTimestampGreaterThan, CmpTimestampLessThanEquals, CmpTimestampGreaterThanEquals:
 		if v.Kind() != value.String {
-			return false, Failure{}, true
+			return false, true
 		}
 		t, ok := ParseTimestamp(v.Str())
 		if !ok {
-			return false, Failure{}, true
+			return false, true
 		}
-		return ordered(c.Op-CmpTimestampEquals, t.Compare(opTime)), Failure{}, true
+		return ordered(c.Op-CmpTimestampEquals, t.Compare(opTime)), true
 	case CmpIsNull:
-		return v.IsNull() == c.Operand.Bool(), Failure{}, true
+		return v.IsNull() == c.Operand.Bool(), true
 	case CmpIsPresent:
-		return c.Operand.Bool(), Failure{}, true
+		return c.Operand.Bool(), true
 	case CmpIsNumeric:
-		return (v.Kind() == value.Number) == c.Operand.Bool(), Failure{}, true
+		return (v.Kind() == value.Number) == c.Operand.Bool(), true
 	case CmpIsString:
-		return (v.Kind() == value.String) == c.Operand.Bool(), Failure{}, true
+		return (v.Kind() == value.String) == c.Operand.Bool(), true
 	case CmpIsBoolean:
-		return (v.Kind() == value.Bool) == c.Operand.Bool(), Failure{}, true
+		return (v.Kind() == value.Bool) == c.Operand.Bool(), true
 	case CmpIsTimestamp:
 		_, ok := ParseTimestamp(v.Str())
-		return (v.Kind() == value.String && ok) == c.Operand.Bool(), Failure{}, true
+		return (v.Kind() == value.String && ok) == c.Operand.Bool(), true
 	}
 	panic("vm: invalid comparison operator")
+}
+
+// compareFailure is the failure of a comparison whose compare returned
+// ok=false: the Variable or the operand path matched nothing.
+func (m *Machine) compareFailure(c *Compare, doc value.Value) Failure {
+	if _, err := m.getPath(c.Var, doc); err != nil {
+		return m.pathFailure(c.Var, err)
+	}
+	_, err := m.getPath(uint32(c.OperandPath), doc)
+	return m.pathFailure(uint32(c.OperandPath), err)
 }
 
 // ordered maps a three-way comparison result to the operator at offset rel

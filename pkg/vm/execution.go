@@ -151,6 +151,17 @@ func (e *Execution) SetInputSize(n int) {
 	e.sizes = [numRegs]int{n, n, -1, n}
 }
 
+// OwnInput declares that the execution's input object belongs to the
+// execution alone (the caller parsed it for this execution and keeps no
+// reference), so states may update it in place instead of copying it.
+// It has no effect when the program reads the context object, whose
+// $$.Execution.Input must keep the original input.
+func (e *Execution) OwnInput() {
+	if !e.prog.UsesContext && e.regs[RegIn].Kind() == value.Object {
+		e.owned = e.regs[RegIn]
+	}
+}
+
 // SetMapItem makes $$.Map.Item.Index and $$.Map.Item.Value available.
 func (e *Execution) SetMapItem(index int, v value.Value) {
 	e.hasItem = true

@@ -271,8 +271,9 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 		case OpJump:
 			pc = in.A
 		case OpTest:
-			ok, f, good := m.compare(&p.Compares[in.A], e.regs[RegEff])
+			ok, good := m.compare(&p.Compares[in.A], e.regs[RegEff])
 			if !good {
+				f := m.compareFailure(&p.Compares[in.A], e.regs[RegEff])
 				if st, ok := m.failAt(e, pc-1, f); !ok {
 					return st
 				}
