@@ -110,7 +110,7 @@ func (p *parser) value(depth int) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		return Value{kind: String, str: s}, nil
+		return FromString(s), nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == 't':
@@ -214,7 +214,7 @@ func (p *parser) object(depth int) (Value, error) {
 				// The top-level object of a payload is where ResultPath adds
 				// members: give it room so an owner can add them in place.
 				obj, keys, vals := MakeObject(8)
-				c := obj.c
+				c := obj.cont()
 				c.keys, c.items = keys[:n], vals[:n]
 				copy(c.keys, p.keys[base:])
 				copy(c.items, p.vals[vbase:])
@@ -355,7 +355,7 @@ func (p *parser) number() (Value, error) {
 			return Value{}, p.errf("invalid number")
 		}
 	}
-	return Value{kind: Number, num: f, str: text}, nil
+	return NumberText(text, f), nil
 }
 
 // string decodes a JSON string starting at the opening quote.
@@ -492,17 +492,17 @@ func AppendJSON(dst []byte, v Value) []byte {
 	case Null:
 		return append(dst, "null"...)
 	case Bool:
-		if v.num != 0 {
+		if v.n != 0 {
 			return append(dst, "true"...)
 		}
 		return append(dst, "false"...)
 	case Number:
 		return AppendNumber(dst, v)
 	case String:
-		return AppendQuoted(dst, v.str)
+		return AppendQuoted(dst, v.s())
 	case Array:
 		dst = append(dst, '[')
-		for i, x := range v.c.items {
+		for i, x := range v.cont().items {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -511,11 +511,11 @@ func AppendJSON(dst []byte, v Value) []byte {
 		return append(dst, ']')
 	case Object:
 		dst = append(dst, '{')
-		for i, x := range v.c.items {
+		for i, x := range v.cont().items {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendQuoted(dst, v.c.keys[i])
+			dst = AppendQuoted(dst, v.cont().keys[i])
 			dst = append(dst, ':')
 			dst = AppendJSON(dst, x)
 		}
@@ -528,10 +528,10 @@ func AppendJSON(dst []byte, v Value) []byte {
 // one, else the shortest text that parses back to the same float64, without
 // an exponent for integral values below 1e21.
 func AppendNumber(dst []byte, v Value) []byte {
-	if v.str != "" {
-		return append(dst, v.str...)
+	if t := v.text(); t != "" {
+		return append(dst, t...)
 	}
-	f := v.num
+	f := v.f()
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
 	}
@@ -591,21 +591,21 @@ func Size(v Value) int {
 	case Null:
 		return 4
 	case Bool:
-		if v.num != 0 {
+		if v.n != 0 {
 			return 4
 		}
 		return 5
 	case Number:
-		if v.str != "" {
-			return len(v.str)
+		if v.p != nil {
+			return int(v.tlen)
 		}
 		var buf [32]byte
 		return len(AppendNumber(buf[:0], v))
 	case String:
-		return quotedLen(v.str)
+		return quotedLen(v.s())
 	case Array:
 		n := 2
-		for i, x := range v.c.items {
+		for i, x := range v.cont().items {
 			if i > 0 {
 				n++
 			}
@@ -614,11 +614,11 @@ func Size(v Value) int {
 		return n
 	case Object:
 		n := 2
-		for i, x := range v.c.items {
+		for i, x := range v.cont().items {
 			if i > 0 {
 				n++
 			}
-			n += quotedLen(v.c.keys[i]) + 1 + Size(x)
+			n += quotedLen(v.cont().keys[i]) + 1 + Size(x)
 		}
 		return n
 	}

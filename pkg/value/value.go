@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Kind is the JSON type of a Value.
@@ -33,11 +34,38 @@ func (k Kind) String() string {
 // "modify" a Value (With, SetIndex) return a new Value and share unchanged
 // parts with the old one, so a Value may be shared freely between executions
 // and goroutines. The zero Value is JSON null.
+//
+// A Value is 24 bytes: p points to the string's bytes (String), the source
+// text of a number (Number, nil when computed) or the container (Array,
+// Object); n holds a string's length, a number's float64 bits or a
+// boolean's 0/1; tlen is the length of a number's source text.
 type Value struct {
+	p    unsafe.Pointer
+	n    uint64
 	kind Kind
-	num  float64 // Number: the value; Bool: 1 or 0
-	str  string  // String: the text; Number: the source text, "" when computed
-	c    *container
+	tlen uint32
+}
+
+// s returns the text of a String.
+func (v Value) s() string { return unsafe.String((*byte)(v.p), int(v.n)) }
+
+// f returns the value of a Number.
+func (v Value) f() float64 { return math.Float64frombits(v.n) }
+
+// text returns the source text of a Number, "" when computed.
+func (v Value) text() string {
+	if v.p == nil {
+		return ""
+	}
+	return unsafe.String((*byte)(v.p), int(v.tlen))
+}
+
+// cont returns the container of an Array or Object, nil otherwise.
+func (v Value) cont() *container {
+	if v.kind < Array {
+		return nil
+	}
+	return (*container)(v.p)
 }
 
 // container holds the elements of an array or the members of an object.
@@ -58,7 +86,7 @@ var NullValue = Value{}
 
 // True and False are the JSON booleans.
 var (
-	True  = Value{kind: Bool, num: 1}
+	True  = Value{kind: Bool, n: 1}
 	False = Value{kind: Bool}
 )
 
@@ -72,23 +100,30 @@ func FromBool(b bool) Value {
 
 // FromFloat returns the JSON number f. NaN and infinities have no JSON form;
 // they are encoded as null.
-func FromFloat(f float64) Value { return Value{kind: Number, num: f} }
+func FromFloat(f float64) Value { return Value{kind: Number, n: math.Float64bits(f)} }
 
 // FromInt returns the JSON number i.
-func FromInt(i int64) Value { return Value{kind: Number, num: float64(i)} }
+func FromInt(i int64) Value { return FromFloat(float64(i)) }
 
 // NumberText returns a number that keeps its source text: encoding writes
 // text unchanged, so "1.0" or "12345678901234567890" round-trip exactly.
 // The caller guarantees that text is a valid JSON number equal to f.
-func NumberText(text string, f float64) Value { return Value{kind: Number, num: f, str: text} }
+func NumberText(text string, f float64) Value {
+	if text == "" || len(text) > math.MaxUint32 {
+		return FromFloat(f)
+	}
+	return Value{kind: Number, n: math.Float64bits(f), p: unsafe.Pointer(unsafe.StringData(text)), tlen: uint32(len(text))}
+}
 
 // FromString returns the JSON string s.
-func FromString(s string) Value { return Value{kind: String, str: s} }
+func FromString(s string) Value {
+	return Value{kind: String, p: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s))}
+}
 
 // FromArray returns an array holding items. The array takes ownership of the
 // slice: the caller must not modify it afterwards.
 func FromArray(items []Value) Value {
-	return Value{kind: Array, c: &container{items: items}}
+	return Value{kind: Array, p: unsafe.Pointer(&container{items: items})}
 }
 
 // FromObject returns an object with the given member names and values, in
@@ -101,7 +136,7 @@ func FromObject(keys []string, vals []Value) Value {
 	if keys == nil {
 		keys = []string{}
 	}
-	return Value{kind: Object, c: &container{items: vals, keys: keys}}
+	return Value{kind: Object, p: unsafe.Pointer(&container{items: vals, keys: keys})}
 }
 
 // EmptyObject returns {}.
@@ -114,23 +149,24 @@ func (v Value) Kind() Kind { return v.kind }
 func (v Value) IsNull() bool { return v.kind == Null }
 
 // Bool returns the boolean value of v, false unless v is true.
-func (v Value) Bool() bool { return v.kind == Bool && v.num != 0 }
+func (v Value) Bool() bool { return v.kind == Bool && v.n != 0 }
 
 // Float returns the number value of v, 0 unless v is a number.
 func (v Value) Float() float64 {
 	if v.kind != Number {
 		return 0
 	}
-	return v.num
+	return v.f()
 }
 
 // Int returns v as an int64 and whether v is a number with an integral value
 // that fits an int64.
 func (v Value) Int() (int64, bool) {
-	if v.kind != Number || v.num != math.Trunc(v.num) || math.Abs(v.num) > 1<<63-1024 {
+	f := v.f()
+	if v.kind != Number || f != math.Trunc(f) || math.Abs(f) > 1<<63-1024 {
 		return 0, false
 	}
-	return int64(v.num), true
+	return int64(f), true
 }
 
 // IsInteger reports whether v is a number whose text has no fraction or
@@ -140,16 +176,17 @@ func (v Value) IsInteger() bool {
 	if v.kind != Number {
 		return false
 	}
-	if v.str != "" {
-		for i := 0; i < len(v.str); i++ {
-			switch v.str[i] {
+	if t := v.text(); t != "" {
+		for i := 0; i < len(t); i++ {
+			switch t[i] {
 			case '.', 'e', 'E':
 				return false
 			}
 		}
 		return true
 	}
-	return v.num == math.Trunc(v.num) && !math.IsInf(v.num, 0)
+	f := v.f()
+	return f == math.Trunc(f) && !math.IsInf(f, 0)
 }
 
 // NumberText returns the source text of a number, "" for computed numbers.
@@ -157,7 +194,7 @@ func (v Value) NumberText() string {
 	if v.kind != Number {
 		return ""
 	}
-	return v.str
+	return v.text()
 }
 
 // Str returns the text of a string value, "" otherwise.
@@ -165,40 +202,40 @@ func (v Value) Str() string {
 	if v.kind != String {
 		return ""
 	}
-	return v.str
+	return v.s()
 }
 
 // Len returns the number of elements of an array or members of an object, 0 otherwise.
 func (v Value) Len() int {
-	if v.c == nil {
+	if v.cont() == nil {
 		return 0
 	}
-	return len(v.c.items)
+	return len(v.cont().items)
 }
 
 // Index returns element i of an array or the value of member i of an object.
 // It panics when i is out of range.
-func (v Value) Index(i int) Value { return v.c.items[i] }
+func (v Value) Index(i int) Value { return v.cont().items[i] }
 
 // Key returns the name of member i of an object. It panics when i is out of range.
-func (v Value) Key(i int) string { return v.c.keys[i] }
+func (v Value) Key(i int) string { return v.cont().keys[i] }
 
 // Items returns the elements of an array or the member values of an object.
 // The slice is shared: callers must not modify it.
 func (v Value) Items() []Value {
-	if v.c == nil {
+	if v.cont() == nil {
 		return nil
 	}
-	return v.c.items
+	return v.cont().items
 }
 
 // Keys returns the member names of an object in order. The slice is shared:
 // callers must not modify it.
 func (v Value) Keys() []string {
-	if v.c == nil {
+	if v.cont() == nil {
 		return nil
 	}
-	return v.c.keys
+	return v.cont().keys
 }
 
 // Get returns the value of member key of an object and whether it exists.
@@ -206,11 +243,11 @@ func (v Value) Get(key string) (Value, bool) {
 	if v.kind != Object {
 		return Value{}, false
 	}
-	i := v.c.find(key)
+	i := v.cont().find(key)
 	if i < 0 {
 		return Value{}, false
 	}
-	return v.c.items[i], true
+	return v.cont().items[i], true
 }
 
 func (c *container) find(key string) int {
@@ -250,18 +287,18 @@ func (v Value) With(key string, x Value) Value {
 		keys[0], vals[0] = key, x
 		return nv
 	}
-	i := v.c.find(key)
-	n := len(v.c.keys)
+	i := v.cont().find(key)
+	n := len(v.cont().keys)
 	if i >= 0 {
 		nv, keys, vals := MakeObject(n)
-		copy(keys, v.c.keys)
-		copy(vals, v.c.items)
+		copy(keys, v.cont().keys)
+		copy(vals, v.cont().items)
 		vals[i] = x
 		return nv
 	}
 	nv, keys, vals := MakeObject(n + 1)
-	copy(keys, v.c.keys)
-	copy(vals, v.c.items)
+	copy(keys, v.cont().keys)
+	copy(vals, v.cont().items)
 	keys[n], vals[n] = key, x
 	return nv
 }
@@ -269,8 +306,8 @@ func (v Value) With(key string, x Value) Value {
 // SetIndex returns a copy of array v with element i replaced by x. It panics
 // when v is not an array or i is out of range.
 func (v Value) SetIndex(i int, x Value) Value {
-	nv, vals := MakeArray(len(v.c.items))
-	copy(vals, v.c.items)
+	nv, vals := MakeArray(len(v.cont().items))
+	copy(vals, v.cont().items)
 	vals[i] = x
 	return nv
 }
@@ -326,7 +363,7 @@ func MakeObject(n int) (Value, []string, []Value) {
 	default:
 		c = &container{keys: make([]string, n), items: make([]Value, n)}
 	}
-	return Value{kind: Object, c: c}, c.keys, c.items
+	return Value{kind: Object, p: unsafe.Pointer(c)}, c.keys, c.items
 }
 
 // SetOwned sets member key of object v in place, appending it when absent
@@ -339,7 +376,7 @@ func (v Value) SetOwned(key string, x Value) bool {
 	if v.kind != Object {
 		return false
 	}
-	c := v.c
+	c := v.cont()
 	if i := c.find(key); i >= 0 {
 		c.items[i] = x
 		return true
@@ -355,7 +392,7 @@ func (v Value) SetOwned(key string, x Value) bool {
 
 // Same reports whether a and b share their storage (the same array or
 // object, not merely equal ones). Scalars never share storage.
-func Same(a, b Value) bool { return a.c != nil && a.c == b.c }
+func Same(a, b Value) bool { return a.kind >= Array && a.p == b.p }
 
 // MakeArray returns a new array of n elements and its element slice, which
 // the caller fills in before the array is used or shared.
@@ -373,7 +410,7 @@ func MakeArray(n int) (Value, []Value) {
 	default:
 		c = &container{items: make([]Value, n)}
 	}
-	return Value{kind: Array, c: c}, c.items
+	return Value{kind: Array, p: unsafe.Pointer(c)}, c.items
 }
 
 // Equal reports whether a and b are the same JSON value: numbers compare by
@@ -385,33 +422,35 @@ func Equal(a, b Value) bool {
 	switch a.kind {
 	case Null:
 		return true
-	case Bool, Number:
-		return a.num == b.num
+	case Bool:
+		return a.n == b.n
+	case Number:
+		return a.f() == b.f()
 	case String:
-		return a.str == b.str
+		return a.s() == b.s()
 	case Array:
-		if a.c == b.c {
+		if a.cont() == b.cont() {
 			return true
 		}
-		if len(a.c.items) != len(b.c.items) {
+		if len(a.cont().items) != len(b.cont().items) {
 			return false
 		}
-		for i := range a.c.items {
-			if !Equal(a.c.items[i], b.c.items[i]) {
+		for i := range a.cont().items {
+			if !Equal(a.cont().items[i], b.cont().items[i]) {
 				return false
 			}
 		}
 		return true
 	case Object:
-		if a.c == b.c {
+		if a.cont() == b.cont() {
 			return true
 		}
-		if len(a.c.items) != len(b.c.items) {
+		if len(a.cont().items) != len(b.cont().items) {
 			return false
 		}
-		for i, k := range a.c.keys {
-			j := b.c.find(k)
-			if j < 0 || !Equal(a.c.items[i], b.c.items[j]) {
+		for i, k := range a.cont().keys {
+			j := b.cont().find(k)
+			if j < 0 || !Equal(a.cont().items[i], b.cont().items[j]) {
 				return false
 			}
 		}
