@@ -36,6 +36,7 @@ func ParseDepth(data []byte, maxDepth int) (Value, error) {
 	p := parsers.Get().(*parser)
 	defer func() {
 		p.data = nil
+		p.pop(0, 0)
 		parsers.Put(p)
 	}()
 	p.data, p.pos, p.maxDepth = data, 0, maxDepth
@@ -70,7 +71,7 @@ type parser struct {
 	scratch  []byte
 	keys     []string // member names of the objects being parsed
 	vals     []Value  // members and elements of the containers being parsed
-	intern   map[string]string
+	intern   [internSlots]string
 }
 
 // parsers recycles parser scratch space (stacks, interned names) across
@@ -144,12 +145,8 @@ func (p *parser) object(depth int) (Value, error) {
 	// exactly sized allocation when the object ends.
 	// An object inside an array sits above the array's elements on the
 	// value stack, so names and values have separate bases.
+	// On error the stacks are left as they are: ParseDepth resets them.
 	base, vbase := len(p.keys), len(p.vals)
-	defer func() {
-		clear(p.keys[base:])
-		clear(p.vals[vbase:])
-		p.keys, p.vals = p.keys[:base], p.vals[:vbase]
-	}()
 	var seen map[string]int // member index, from indexThreshold members on
 	for {
 		p.skipWS()
@@ -218,11 +215,13 @@ func (p *parser) object(depth int) (Value, error) {
 				c.keys, c.items = keys[:n], vals[:n]
 				copy(c.keys, p.keys[base:])
 				copy(c.items, p.vals[vbase:])
+				p.pop(base, vbase)
 				return obj, nil
 			}
 			obj, keys, vals := MakeObject(n)
 			copy(keys, p.keys[base:])
 			copy(vals, p.vals[vbase:])
+			p.pop(base, vbase)
 			return obj, nil
 		default:
 			return Value{}, p.errf("expected ',' or '}' in an object")
@@ -239,10 +238,6 @@ func (p *parser) array(depth int) (Value, error) {
 		return v, nil
 	}
 	base := len(p.vals)
-	defer func() {
-		clear(p.vals[base:])
-		p.vals = p.vals[:base]
-	}()
 	for {
 		p.skipWS()
 		v, err := p.value(depth)
@@ -261,6 +256,7 @@ func (p *parser) array(depth int) (Value, error) {
 			p.pos++
 			arr, items := MakeArray(len(p.vals) - base)
 			copy(items, p.vals[base:])
+			p.pop(len(p.keys), base)
 			return arr, nil
 		default:
 			return Value{}, p.errf("expected ',' or ']' in an array")
@@ -268,42 +264,56 @@ func (p *parser) array(depth int) (Value, error) {
 	}
 }
 
+// pop truncates the name and value stacks, dropping the references they held.
+func (p *parser) pop(keys, vals int) {
+	clear(p.keys[keys:])
+	clear(p.vals[vals:])
+	p.keys, p.vals = p.keys[:keys], p.vals[:vals]
+}
+
 // key decodes an object member name. Names repeat across documents of a
-// workload, so the parser interns them: a repeated name costs no allocation.
+// workload, so the parser keeps recent names in a small direct-mapped
+// cache: a repeated name costs no allocation and no hashing.
 func (p *parser) key() (string, error) {
 	d := p.data
 	start := p.pos + 1
 	for i := start; i < len(d) && i-start <= maxInternLen; i++ {
 		c := d[i]
 		if c == '"' {
-			if k, ok := p.intern[string(d[start:i])]; ok {
+			if i == start {
 				p.pos = i + 1
-				return k, nil
+				return "", nil
 			}
-			break
+			b := d[start:i]
+			slot := &p.intern[internSlot(b)]
+			if *slot == string(b) { // no allocation: the compiler compares in place
+				p.pos = i + 1
+				return *slot, nil
+			}
+			k := string(b)
+			*slot = k
+			p.pos = i + 1
+			return k, nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			break
 		}
 	}
-	k, err := p.string()
-	if err != nil || len(k) > maxInternLen {
-		return k, err
-	}
-	if p.intern == nil {
-		p.intern = make(map[string]string)
-	}
-	if len(p.intern) < maxIntern {
-		p.intern[k] = k
-	}
-	return k, nil
+	return p.string()
 }
 
-// Interning bounds: names longer than maxInternLen are not interned, and a
-// parser interns at most maxIntern names (then it keeps the ones it has).
+// internSlot hashes a short ASCII name to a cache slot.
+func internSlot(b []byte) int {
+	h := uint(len(b))*0x9E3779B1 ^ uint(b[0])<<8 ^ uint(b[len(b)-1]) ^ uint(b[len(b)/2])<<16
+	return int(h^h>>7) & (internSlots - 1)
+}
+
+// Interning bounds: names longer than maxInternLen (or with escapes or
+// non-ASCII characters) are not interned; the cache has internSlots
+// entries, a newer name replacing an older one in its slot.
 const (
 	maxInternLen = 64
-	maxIntern    = 4096
+	internSlots  = 512
 )
 
 func (p *parser) number() (Value, error) {
