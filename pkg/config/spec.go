@@ -1,0 +1,415 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config keys (STYLE: field names are package constants).
+const (
+	fieldNATS                 = "nats"
+	fieldEmbedded             = "embedded"
+	fieldListen               = "listen"
+	fieldStoreDir             = "store_dir"
+	fieldURL                  = "url"
+	fieldUser                 = "user"
+	fieldPassword             = "password"
+	fieldToken                = "token"
+	fieldCreds                = "creds"
+	fieldNKey                 = "nkey"
+	fieldTLS                  = "tls"
+	fieldCA                   = "ca"
+	fieldCert                 = "cert"
+	fieldKey                  = "key"
+	fieldServerName           = "server_name"
+	fieldName                 = "name"
+	fieldHTTP                 = "http"
+	fieldRegion               = "region"
+	fieldAccount              = "account"
+	fieldMachines             = "machines"
+	fieldDefinition           = "definition"
+	fieldTrigger              = "trigger"
+	fieldStream               = "stream"
+	fieldSubjects             = "subjects"
+	fieldConsumer             = "consumer"
+	fieldMaxDeliver           = "max_deliver"
+	fieldAckWait              = "ack_wait"
+	fieldConcurrency          = "concurrency"
+	fieldResults              = "results"
+	fieldSubject              = "subject"
+	fieldTimeout              = "timeout"
+	fieldLogging              = "logging"
+	fieldIntegrations         = "integrations"
+	fieldLambda               = "lambda"
+	fieldFunctions            = "functions"
+	fieldSubjectPrefix        = "subject_prefix"
+	fieldRequestTimeout       = "request_timeout"
+	fieldLevel                = "level"
+	fieldIncludeExecutionData = "include_execution_data"
+	fieldSinks                = "sinks"
+	fieldType                 = "type"
+	fieldFilter               = "filter"
+	fieldBuffer               = "buffer"
+	fieldPath                 = "path"
+	fieldCompression          = "compression"
+	fieldMaxBytes             = "max_bytes"
+	fieldMaxFiles             = "max_files"
+	fieldShutdown             = "shutdown"
+	fieldDrainTimeout         = "drain_timeout"
+)
+
+// Limits with their reasons.
+const (
+	// maxConcurrency bounds a machine's in-flight executions (the
+	// consumer's MaxAckPending). Each in-flight execution holds its event
+	// and state in memory; a million 1 KiB events is already a gigabyte.
+	maxConcurrency = 1_000_000
+	// maxSinkBuffer bounds a sink's queue: at 65536 (the default) records
+	// of ~1 KiB, a stalled sink holds 64 MiB; 16 M records would hold 16 GiB.
+	maxSinkBuffer = 1 << 24
+)
+
+var (
+	machineNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+	natsNamePattern    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	functionPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountPattern     = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+var sinkSpec = &object{
+	doc: "One execution log destination. `type` picks the sink; the other keys apply to the types listed with them.",
+	fields: []*field{
+		scalar(fieldType, func(s *Sink) *string { return &s.Type }, field{
+			doc:      "Sink type: `stdout` (JSON lines on standard output), `file` (JSON lines, rotated by size, optionally compressed), `nats` (one message per record) or `discard`.",
+			required: true, enum: []string{SinkStdout, SinkFile, SinkNATS, SinkDiscard}, example: SinkFile,
+		}),
+		scalar(fieldFilter, func(s *Sink) *string { return &s.Filter }, field{
+			doc:      "jq expression applied to each record (compiled once at startup): records it yields nothing for are dropped, the others are replaced by its output. Must not be empty when given.",
+			notEmpty: true,
+			example:  `'select(.type | endswith("Failed"))'`,
+		}),
+		scalar(fieldBuffer, func(s *Sink) *int { return &s.Buffer }, field{
+			doc: "Records queued for this sink. When the sink falls behind and the queue is full, new records are dropped and counted; executions never wait for logging.",
+			def: "65536", intMin: 1, intMax: maxSinkBuffer, example: "65536",
+		}),
+		scalar(fieldPath, func(s *Sink) *string { return &s.Path }, field{
+			doc:      "File to write; rotated files get a numeric suffix. Relative to the working directory (like nats.embedded.store_dir).",
+			required: true, sinkTypes: []string{SinkFile}, example: "./logs/expressd.jsonl.zst",
+		}),
+		scalar(fieldCompression, func(s *Sink) *string { return &s.Compression }, field{
+			doc: "Compression of the file: `none`, `gzip` or `zstd`.",
+			def: CompressionNone, enum: []string{CompressionNone, CompressionGzip, CompressionZstd},
+			sinkTypes: []string{SinkFile}, example: CompressionZstd,
+		}),
+		scalar(fieldMaxBytes, func(s *Sink) *Size { return &s.MaxBytes }, field{
+			doc: "Rotate the file when it reaches this size (before compression). A size is bytes or a number with a unit: KB, MB, GB (powers of 1000), KiB, MiB, GiB (powers of 1024).",
+			def: "100MiB", intMin: 1, sinkTypes: []string{SinkFile}, example: "100MiB",
+		}),
+		scalar(fieldMaxFiles, func(s *Sink) *int { return &s.MaxFiles }, field{
+			doc: "Rotated files kept besides the current one; older ones are deleted.",
+			def: "10", intMin: 1, intMax: 100_000, sinkTypes: []string{SinkFile}, example: "10",
+		}),
+		scalar(fieldSubject, func(s *Sink) *string { return &s.Subject }, field{
+			doc:     "Subject to publish records on (no wildcards).",
+			defNote: "expressd.logs.<machine>", check: checkLiteralSubject, checkDoc: "a NATS subject without wildcards",
+			sinkTypes: []string{SinkNATS}, example: "expressd.logs.telemetry",
+		}),
+		scalar(fieldStream, func(s *Sink) *string { return &s.Stream }, field{
+			doc:     "When set, records are published with JetStream (PubAck awaited off the hot path) into this existing stream; when empty, with core NATS.",
+			pattern: natsNamePattern, patternDoc: "letters, digits, _ and -",
+			sinkTypes: []string{SinkNATS}, example: "EXPRESSD_LOGS",
+		}),
+	},
+	applies: func(parent any, f *field) (bool, string) {
+		if f.sinkTypes == nil {
+			return true, ""
+		}
+		t := parent.(*Sink).Type
+		switch t {
+		case SinkStdout, SinkFile, SinkNATS, SinkDiscard:
+		default:
+			return false, "" // the type itself is reported
+		}
+		for _, st := range f.sinkTypes {
+			if st == t {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("only applies to sink type %s, not %s", strings.Join(f.sinkTypes, ", "), t)
+	},
+}
+
+var loggingSpec = &object{
+	doc: "Execution logs in the CloudWatch Logs format of Express executions.",
+	fields: []*field{
+		scalar(fieldLevel, func(l *Logging) *Level { return &l.Level }, field{
+			doc: "Log level as in Step Functions Express: `ALL` (every event), `ERROR` (failures only), `FATAL` (execution failures only) or `OFF`.",
+			def: string(LevelError), enum: []string{string(LevelAll), string(LevelError), string(LevelFatal), string(LevelOff)},
+			example: string(LevelAll),
+		}),
+		scalar(fieldIncludeExecutionData, func(l *Logging) *bool { return &l.IncludeExecutionData }, field{
+			doc: "Include input and output (as JSON strings) in the records' `details`.",
+			def: "false", example: "true",
+		}),
+		list(fieldSinks, func(l *Logging) *[]Sink { return &l.Sinks }, sinkSpec, field{
+			doc:     "Where records go. An explicit empty list sends them nowhere.",
+			def:     "[{type: stdout}]",
+			example: "[{type: stdout}, {type: file, path: ./logs/expressd.jsonl.zst, compression: zstd}]",
+		}),
+	},
+}
+
+var spec = &object{
+	doc: "The config file of `expressd serve`.",
+	fields: []*field{
+		obj(fieldNATS, func(c *Config) *NATS { return &c.NATS }, natsSpec, field{
+			doc: "The NATS server: `embedded` (an in-process nats-server with JetStream; the default) or `url` (an external server or cluster). They are mutually exclusive. The authentication and TLS keys apply to `url` only.",
+		}),
+		obj(fieldHTTP, func(c *Config) *HTTP { return &c.HTTP }, httpSpec, field{
+			doc: "The HTTP listener: /healthz, /readyz and /metrics.",
+		}),
+		scalar(fieldRegion, func(c *Config) *string { return &c.Region }, field{
+			doc: "AWS region used in execution ARNs.", def: "us-east-1",
+			pattern: regionPattern, patternDoc: "an AWS region such as us-east-1", example: "eu-west-1",
+		}),
+		scalar(fieldAccount, func(c *Config) *string { return &c.Account }, field{
+			doc: "AWS account id used in execution ARNs.", def: `"123456789012"`,
+			pattern: accountPattern, patternDoc: "12 digits", example: `"123456789012"`,
+		}),
+		list(fieldMachines, func(c *Config) *[]Machine { return &c.Machines }, machineSpec, field{
+			doc: "The state machines to run. At least one.", required: true,
+		}),
+		obj(fieldIntegrations, func(c *Config) *Integrations { return &c.Integrations }, integrationsSpec, field{
+			doc: "Task integrations.",
+		}),
+		obj(fieldLogging, func(c *Config) *Logging { return &c.Logging }, loggingSpec, field{
+			doc: "Execution logs of every machine (a machine's own `logging` overrides it key by key).",
+		}),
+		obj(fieldShutdown, func(c *Config) *Shutdown { return &c.Shutdown }, shutdownSpec, field{
+			doc: "Graceful shutdown on SIGINT/SIGTERM.",
+		}),
+	},
+}
+
+var natsSpec = &object{
+	doc: "NATS connection.",
+	fields: []*field{
+		optional(fieldEmbedded, func(n *NATS) **Embedded { return &n.Embedded }, embeddedSpec, field{
+			doc:     "Run an in-process nats-server with JetStream (file storage). `embedded:` with no keys takes the defaults.",
+			defNote: "used with its defaults when `url` is not set",
+		}),
+		scalar(fieldURL, func(n *NATS) *string { return &n.URL }, field{
+			doc:   "External server or cluster: comma-separated URLs with scheme nats, tls, ws or wss.",
+			check: checkURLs, checkDoc: "comma-separated nats://, tls://, ws:// or wss:// URLs",
+			example: "nats://h1:4222,nats://h2:4222",
+		}),
+		scalar(fieldUser, func(n *NATS) *string { return &n.User }, field{
+			doc: "User name; needs `password`.", example: "expressd",
+		}),
+		scalar(fieldPassword, func(n *NATS) *Secret { return &n.Password }, field{
+			doc: "Password; needs `user`. Never printed.", secret: true, example: "s3cret",
+		}),
+		scalar(fieldToken, func(n *NATS) *Secret { return &n.Token }, field{
+			doc: "Authentication token. Never printed.", secret: true, example: "t0ken",
+		}),
+		scalar(fieldCreds, func(n *NATS) *string { return &n.Creds }, field{
+			doc: "Credentials file (user JWT and nkey seed), relative to the config file.", file: true,
+			example: "./nats/expressd.creds",
+		}),
+		scalar(fieldNKey, func(n *NATS) *string { return &n.NKey }, field{
+			doc: "File holding the nkey seed, relative to the config file. Give the path, not the seed itself.", file: true, noEcho: true,
+			example: "./nats/expressd.nk",
+		}),
+		optional(fieldTLS, func(n *NATS) **TLS { return &n.TLS }, tlsSpec, field{
+			doc: "TLS towards the external server.",
+		}),
+		scalar(fieldName, func(n *NATS) *string { return &n.Name }, field{
+			doc: "Client connection name shown in the server's monitoring.", def: "expressd", example: "expressd-eu1",
+		}),
+	},
+}
+
+var embeddedSpec = &object{
+	doc: "Embedded nats-server.",
+	fields: []*field{
+		scalar(fieldListen, func(e *Embedded) *string { return &e.Listen }, field{
+			doc: "Client listener (host:port). Keep it on loopback unless the server is secured.",
+			def: "127.0.0.1:4222", check: checkHostPort, checkDoc: "host:port", example: "127.0.0.1:4222",
+		}),
+		scalar(fieldStoreDir, func(e *Embedded) *string { return &e.StoreDir }, field{
+			doc: "JetStream storage directory, relative to the working directory.", def: "./data/nats",
+			example: "/var/lib/expressd/nats",
+		}),
+	},
+}
+
+var tlsSpec = &object{
+	doc: "Client TLS.",
+	fields: []*field{
+		scalar(fieldCA, func(t *TLS) *string { return &t.CA }, field{
+			doc: "PEM file of the CAs that sign the server certificate, relative to the config file.", file: true, example: "./tls/ca.pem",
+		}),
+		scalar(fieldCert, func(t *TLS) *string { return &t.Cert }, field{
+			doc: "Client certificate (PEM), relative to the config file; needs `key`.", file: true, example: "./tls/client.pem",
+		}),
+		scalar(fieldKey, func(t *TLS) *string { return &t.Key }, field{
+			doc: "Client private key (PEM), relative to the config file; needs `cert`.", file: true, example: "./tls/client-key.pem",
+		}),
+		scalar(fieldServerName, func(t *TLS) *string { return &t.ServerName }, field{
+			doc: "Server name checked against the server certificate.", defNote: "the host of the URL", example: "nats.internal",
+		}),
+	},
+}
+
+var httpSpec = &object{
+	doc: "HTTP listener.",
+	fields: []*field{
+		scalar(fieldListen, func(h *HTTP) *string { return &h.Listen }, field{
+			doc: "Address (host:port) of /healthz, /readyz and /metrics. `\"\"` or `off` disables the listener.",
+			def: "127.0.0.1:8080", check: checkListen, checkDoc: "host:port, \"\" or off", example: "0.0.0.0:8080",
+		}),
+	},
+}
+
+var machineSpec = &object{
+	doc: "A state machine.",
+	fields: []*field{
+		scalar(fieldName, func(m *Machine) *string { return &m.Name }, field{
+			doc: "Machine name, unique; used in ARNs, subjects (expressd.sync.<name>) and the results subject.", required: true,
+			pattern: machineNamePattern, patternDoc: "1-80 characters of A-Z a-z 0-9 _ -", example: "telemetry",
+		}),
+		scalar(fieldDefinition, func(m *Machine) *string { return &m.Definition }, field{
+			doc: "ASL definition file (.asl.json or .asl.yaml), relative to the config file.", required: true, file: true,
+			example: "machines/telemetry.asl.json",
+		}),
+		optional(fieldTrigger, func(m *Machine) **Trigger { return &m.Trigger }, triggerSpec, field{
+			doc: "JetStream trigger: every event on the subjects runs one execution. Without it the machine serves only sync requests on expressd.sync.<name>.",
+		}),
+		scalar(fieldConcurrency, func(m *Machine) *int { return &m.Concurrency }, field{
+			doc: "Maximum in-flight executions of this machine per consumer (the consumer's MaxAckPending).",
+			def: "1024", intMin: 1, intMax: maxConcurrency, example: "4096",
+		}),
+		obj(fieldResults, func(m *Machine) *Results { return &m.Results }, resultsSpec, field{
+			doc: "Where result messages go (stored in the EXPRESSD_RESULTS stream).",
+		}),
+		scalar(fieldTimeout, func(m *Machine) *time.Duration { return &m.Timeout }, field{
+			doc: "Execution cap; an execution still running ends TIMED_OUT with States.Timeout. At most 5m, the Express limit.",
+			def: "5m", positive: true, durMax: MaxTimeout, example: "30s",
+		}),
+		optional(fieldLogging, func(m *Machine) **Logging { return &m.Logging }, loggingSpec, field{
+			doc:     "Logging for this machine, with the keys of the top-level `logging`; keys it sets override the top-level ones, keys it leaves out are inherited.",
+			inherit: true, defNote: "the top-level logging",
+		}),
+	},
+}
+
+var triggerSpec = &object{
+	doc: "JetStream trigger.",
+	fields: []*field{
+		scalar(fieldStream, func(t *Trigger) *string { return &t.Stream }, field{
+			doc: "Stream holding the events; created (file storage) when absent.", required: true,
+			pattern: natsNamePattern, patternDoc: "letters, digits, _ and -", example: "TELEMETRY",
+		}),
+		scalar(fieldSubjects, func(t *Trigger) *[]string { return &t.Subjects }, field{
+			doc: "Subjects of the events (wildcards allowed). They must not overlap expressd.>, the daemon's own subjects.", required: true,
+			check: checkSubject, checkDoc: "a NATS subject", example: `["iot.telemetry.>"]`,
+		}),
+		scalar(fieldConsumer, func(t *Trigger) *string { return &t.Consumer }, field{
+			doc: "Durable pull consumer, shared by every expressd process running this machine.", defNote: "expressd-<name>",
+			pattern: natsNamePattern, patternDoc: "letters, digits, _ and -", example: "expressd-telemetry",
+		}),
+		scalar(fieldMaxDeliver, func(t *Trigger) *int { return &t.MaxDeliver }, field{
+			doc: "Deliveries of an event before it goes to the DLQ (expressd.dlq.<name>).",
+			def: "5", intMin: 1, intMax: 1 << 31, example: "10",
+		}),
+		scalar(fieldAckWait, func(t *Trigger) *time.Duration { return &t.AckWait }, field{
+			doc: "Time an unacked delivery waits before it is redelivered; long executions send in-progress acks before it runs out. Short values make recovery after a crash fast.",
+			def: "30s", durMin: time.Second, example: "10s",
+		}),
+	},
+}
+
+var resultsSpec = &object{
+	doc: "Results.",
+	fields: []*field{
+		scalar(fieldSubject, func(r *Results) *string { return &r.Subject }, field{
+			doc:     "Subject of the result messages; must be under expressd.results. so the EXPRESSD_RESULTS stream stores them.",
+			defNote: "expressd.results.<name>", check: checkResultsSubject, checkDoc: "a subject under expressd.results.",
+			example: "expressd.results.telemetry",
+		}),
+	},
+}
+
+var integrationsSpec = &object{
+	doc: "Task integrations.",
+	fields: []*field{
+		obj(fieldLambda, func(i *Integrations) *Lambda { return &i.Lambda }, lambdaSpec, field{
+			doc: "Lambda tasks (arn:aws:states:::lambda:invoke and legacy arn:aws:lambda:REGION:ACCOUNT:function:NAME) mapped to NATS or HTTP.",
+		}),
+		obj(fieldHTTP, func(i *Integrations) *HTTPInvoke { return &i.HTTP }, httpInvokeSpec, field{
+			doc: "arn:aws:states:::http:invoke.",
+		}),
+		obj(fieldNATS, func(i *Integrations) *NATSRequest { return &i.NATS }, natsRequestSpec, field{
+			doc: "arn:aws:states:::nats:request.",
+		}),
+	},
+}
+
+var lambdaSpec = &object{
+	doc: "Lambda mapping.",
+	fields: []*field{
+		mapping(fieldFunctions, func(l *Lambda) *map[string]LambdaTarget { return &l.Functions }, lambdaTargetSpec, field{
+			doc:     "Function NAME → target. NAME is the bare function name: from arn:aws:lambda:…:function:NAME[:alias] or a FunctionName that is a name, NAME:alias or an ARN.",
+			example: "{price-lookup: {subject: svc.price}, charge-card: {url: \"http://127.0.0.1:9000/charge\"}}",
+		}),
+		scalar(fieldSubjectPrefix, func(l *Lambda) *string { return &l.SubjectPrefix }, field{
+			doc:   "When set, a function without a mapping is requested on <subject_prefix><NAME>. When empty, a definition calling an unmapped function is rejected.",
+			check: checkSubjectPrefix, checkDoc: "a subject prefix without wildcards", example: "lambda.",
+		}),
+	},
+}
+
+var lambdaTargetSpec = &object{
+	doc: "Lambda target: exactly one of subject and url.",
+	fields: []*field{
+		scalar(fieldSubject, func(t *LambdaTarget) *string { return &t.Subject }, field{
+			doc: "NATS request-reply subject; the payload is the function input.", check: checkLiteralSubject,
+			checkDoc: "a NATS subject without wildcards", example: "svc.price",
+		}),
+		scalar(fieldURL, func(t *LambdaTarget) *string { return &t.URL }, field{
+			doc: "HTTP(S) URL the function input is POSTed to.", check: checkHTTPURL, checkDoc: "an http:// or https:// URL",
+			example: "http://127.0.0.1:9000/charge",
+		}),
+	},
+}
+
+var httpInvokeSpec = &object{
+	doc: "HTTP task.",
+	fields: []*field{
+		scalar(fieldTimeout, func(h *HTTPInvoke) *time.Duration { return &h.Timeout }, field{
+			doc: "Socket timeout of an HTTP task call (AWS uses 60 seconds).", def: "60s", positive: true, example: "10s",
+		}),
+	},
+}
+
+var natsRequestSpec = &object{
+	doc: "NATS request task.",
+	fields: []*field{
+		scalar(fieldRequestTimeout, func(n *NATSRequest) *time.Duration { return &n.RequestTimeout }, field{
+			doc: "Reply timeout of a nats:request task without TimeoutSeconds.", def: "30s", positive: true, example: "5s",
+		}),
+	},
+}
+
+var shutdownSpec = &object{
+	doc: "Shutdown.",
+	fields: []*field{
+		scalar(fieldDrainTimeout, func(s *Shutdown) *time.Duration { return &s.DrainTimeout }, field{
+			doc: "How long in-flight executions may run after a signal before the rest are nak'ed for redelivery.",
+			def: "30s", positive: true, example: "1m",
+		}),
+	},
+}
