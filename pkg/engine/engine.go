@@ -107,7 +107,16 @@ type Start struct {
 	// Sync marks a synchronous execution (StartSyncExecution): the context
 	// object then has no Execution.RedriveCount.
 	Sync bool
-	Done func(Result)
+	// InputSize, when known (the length of the event it was parsed from),
+	// spares a walk of the input for payload limit checks.
+	InputSize int
+	// OwnInput declares that nothing else holds Input (it was parsed for
+	// this execution), so states may update it in place.
+	OwnInput bool
+	// Timeout caps this execution below the engine's MaxDuration (0: no
+	// extra cap).
+	Timeout time.Duration
+	Done    func(Result)
 }
 
 // Engine runs executions: it drives the VM, performs task calls, keeps
@@ -249,11 +258,18 @@ func (en *Engine) start(s Start) {
 	}
 	en.active++
 	r := &run{e: vm.NewExecution(s.Program, s.Input, rt.ctx), root: rt}
-	limit := en.opts.MaxDuration
-	if ts := s.Program.TimeoutSeconds; ts > 0 && time.Duration(ts)*time.Second < limit {
-		limit = time.Duration(ts) * time.Second
+	if s.InputSize > 0 {
+		r.e.SetInputSize(s.InputSize)
 	}
-	if value.Size(s.Input) > vm.PayloadLimit {
+	if s.OwnInput {
+		r.e.OwnInput()
+	}
+	limit := en.limitOf(rt)
+	size := s.InputSize // the event's bytes are the execution input AWS would measure
+	if size == 0 {
+		size = value.Size(s.Input)
+	}
+	if size > vm.PayloadLimit {
 		en.finish(rt, Result{Status: Failed, Error: vm.StatesDataLimitExceeded, HasError: true, HasCause: true,
 			Cause: "The execution input exceeds the maximum size of " + strconv.Itoa(vm.PayloadLimit) + " bytes."})
 		return
@@ -394,6 +410,9 @@ func (en *Engine) fireTimers() {
 
 func (en *Engine) limitOf(rt *root) time.Duration {
 	limit := en.opts.MaxDuration
+	if t := rt.start.Timeout; t > 0 && t < limit {
+		limit = t
+	}
 	if ts := rt.start.Program.TimeoutSeconds; ts > 0 && time.Duration(ts)*time.Second < limit {
 		limit = time.Duration(ts) * time.Second
 	}

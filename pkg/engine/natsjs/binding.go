@@ -1,0 +1,279 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/task"
+	"github.com/expressd/expressd/pkg/vm"
+)
+
+// Stream and subject names of the contract (DESIGN.md).
+const (
+	ResultsStream  = "EXPRESSD_RESULTS"
+	ResultsSubject = "expressd.results.>"
+	DLQStream      = "EXPRESSD_DLQ"
+	DLQSubject     = "expressd.dlq.>"
+	SyncPrefix     = "expressd.sync."
+	ResultsPrefix  = "expressd.results."
+	DLQPrefix      = "expressd.dlq."
+)
+
+// Header names of result and DLQ messages.
+const (
+	HeaderStatus     = "Expressd-Status"
+	HeaderExecution  = "Expressd-Execution"
+	HeaderReason     = "Expressd-Reason"
+	HeaderMachine    = "Expressd-Machine"
+	HeaderStream     = "Expressd-Stream"
+	HeaderSeq        = "Expressd-Seq"
+	HeaderSubject    = "Expressd-Subject"
+	HeaderDeliveries = "Expressd-Deliveries"
+)
+
+// resultsDuplicateWindow is the EXPRESSD_RESULTS duplicate window: a
+// re-run's second result (same Nats-Msg-Id) within it is dropped. It must
+// cover the longest redelivery path: ack_wait × max_deliver plus the
+// 5-minute execution cap.
+const resultsDuplicateWindow = 30 * time.Minute
+
+// Trigger is a machine's JetStream trigger.
+type Trigger struct {
+	Stream     string
+	Subjects   []string
+	Consumer   string
+	MaxDeliver int
+	AckWait    time.Duration
+}
+
+// Machine is one state machine served by the binding.
+type Machine struct {
+	Name        string
+	Program     *vm.Program
+	Tasks       *task.Registry
+	Trigger     *Trigger // nil: sync requests only
+	Concurrency int      // MaxAckPending of the consumer
+	Results     string   // results subject
+	Timeout     time.Duration
+}
+
+// Options configures a Binding.
+type Options struct {
+	Conn     *nats.Conn
+	Machines []Machine
+	// Workers is the number of engine loops; 0 means GOMAXPROCS.
+	Workers int
+	// Engine is the template for the workers' engine options.
+	Engine engine.Options
+	// FetchBatch is the number of messages a pull asks for (default 512).
+	FetchBatch int
+	Logger     *slog.Logger
+}
+
+// Binding runs the machines' consumers and sync subscriptions on a set of
+// engine workers.
+type Binding struct {
+	opts    Options
+	js      jetstream.JetStream
+	log     *slog.Logger
+	engines []*engine.Engine
+	next    atomic.Uint32
+	cancel  context.CancelFunc
+	loops   sync.WaitGroup
+
+	machines []*machine
+	pub      *publisher
+
+	stopping atomic.Bool
+	inflight sync.WaitGroup
+	ready    atomic.Bool
+}
+
+// machine is the runtime state of one Machine.
+type machine struct {
+	Machine
+	b        *Binding
+	consumer jetstream.Consumer
+	consume  jetstream.ConsumeContext
+	syncSub  *nats.Subscription
+	advSub   *nats.Subscription
+
+	mu      sync.Mutex
+	running map[*event]struct{} // executions in flight, for InProgress and shutdown
+}
+
+// Start creates the streams and consumers that are missing, subscribes, and
+// starts the worker engines. It returns once every machine is consuming.
+func Start(ctx context.Context, opts Options) (*Binding, error) {
+	if opts.Conn == nil {
+		return nil, errors.New("natsjs: no NATS connection")
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.FetchBatch <= 0 {
+		opts.FetchBatch = 512
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	js, err := jetstream.New(opts.Conn)
+	if err != nil {
+		return nil, fmt.Errorf("natsjs: %w", err)
+	}
+	b := &Binding{opts: opts, js: js, log: opts.Logger}
+	if err := b.ensureStreams(ctx); err != nil {
+		return nil, err
+	}
+	loopCtx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	for i := 0; i < opts.Workers; i++ {
+		en := engine.New(opts.Engine)
+		b.engines = append(b.engines, en)
+		b.loops.Add(1)
+		go func() {
+			defer b.loops.Done()
+			_ = en.Run(loopCtx)
+		}()
+	}
+	b.pub = newPublisher(b)
+	for _, m := range opts.Machines {
+		rm := &machine{Machine: m, b: b, running: map[*event]struct{}{}}
+		if rm.Results == "" {
+			rm.Results = ResultsPrefix + m.Name
+		}
+		b.machines = append(b.machines, rm)
+		if err := rm.start(ctx); err != nil {
+			b.Stop(context.Background())
+			return nil, err
+		}
+	}
+	go b.keepAlive(loopCtx)
+	b.ready.Store(true)
+	return b, nil
+}
+
+// Ready reports whether every machine is consuming and NATS is connected.
+func (b *Binding) Ready() bool {
+	return b.ready.Load() && !b.stopping.Load() && b.opts.Conn.IsConnected()
+}
+
+// engine picks a worker for a new execution (round robin).
+func (b *Binding) engine() *engine.Engine {
+	return b.engines[int(b.next.Add(1))%len(b.engines)]
+}
+
+// Stop stops fetching, lets executions in flight finish until ctx ends,
+// naks the rest so that they are redelivered, and stops the workers.
+func (b *Binding) Stop(ctx context.Context) {
+	if !b.stopping.CompareAndSwap(false, true) {
+		return
+	}
+	b.ready.Store(false)
+	for _, m := range b.machines {
+		m.stopIntake()
+	}
+	done := make(chan struct{})
+	go func() {
+		b.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// Executions still running are abandoned: their events go back to
+		// the stream now instead of after ack_wait.
+		for _, m := range b.machines {
+			m.nakRunning()
+		}
+	}
+	if b.pub != nil {
+		b.pub.close()
+	}
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.loops.Wait()
+}
+
+// keepAlive sends InProgress for executions running longer than a third of
+// their machine's ack_wait, so the server does not redeliver them while they
+// run; the 5-minute cap bounds how long this goes on.
+func (b *Binding) keepAlive(ctx context.Context) {
+	period := time.Second
+	for _, m := range b.machines {
+		if m.Trigger != nil && m.Trigger.AckWait/3 < period {
+			period = max(m.Trigger.AckWait/3, 100*time.Millisecond)
+		}
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, m := range b.machines {
+				if m.Trigger != nil {
+					m.touchLong(now)
+				}
+			}
+		}
+	}
+}
+
+func (m *machine) touchLong(now time.Time) {
+	limit := m.Trigger.AckWait / 3
+	m.mu.Lock()
+	var long []*event
+	for ev := range m.running {
+		if now.Sub(ev.touched) >= limit {
+			ev.touched = now
+			long = append(long, ev)
+		}
+	}
+	m.mu.Unlock()
+	for _, ev := range long {
+		_ = ev.msg.InProgress()
+	}
+}
+
+func (m *machine) track(ev *event) {
+	m.mu.Lock()
+	m.running[ev] = struct{}{}
+	m.mu.Unlock()
+}
+
+// untrack removes ev from the running set; it reports false when ev was no
+// longer there (shutdown already nak'ed it).
+func (m *machine) untrack(ev *event) bool {
+	m.mu.Lock()
+	_, ok := m.running[ev]
+	delete(m.running, ev)
+	m.mu.Unlock()
+	return ok
+}
+
+func (m *machine) nakRunning() {
+	m.mu.Lock()
+	evs := make([]*event, 0, len(m.running))
+	for ev := range m.running {
+		evs = append(evs, ev)
+	}
+	clear(m.running)
+	m.mu.Unlock()
+	for _, ev := range evs {
+		nakShutdown(ev)
+		m.b.inflight.Done()
+	}
+}

@@ -1,0 +1,209 @@
+package natsjs
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/value"
+	"github.com/expressd/expressd/pkg/vm"
+)
+
+// Error names of events that cannot start an execution.
+const (
+	// ErrInvalidInput: the event is not valid JSON (AWS's StartExecution
+	// rejects such input with InvalidExecutionInput).
+	ErrInvalidInput = "InvalidExecutionInput"
+)
+
+// event is one trigger message on its way through an execution to its
+// stored result and acknowledgement.
+type event struct {
+	m       *machine
+	msg     jetstream.Msg
+	stream  string
+	seq     uint64
+	deliv   uint64
+	subject string
+	msgID   string
+	name    string
+	touched time.Time // last InProgress (or arrival)
+	res     engine.Result
+	dlq     string // non-empty: copy the event to the DLQ with this reason, then Term
+}
+
+// onMessage is the consume callback: it decodes one event and starts its
+// execution, or routes an undecodable event to FAILED + DLQ.
+func (m *machine) onMessage(msg jetstream.Msg) {
+	b := m.b
+	if b.stopping.Load() {
+		_ = msg.Nak() // shutting down: another worker (or our restart) takes it
+		return
+	}
+	meta, err := msg.Metadata()
+	if err != nil {
+		b.log.Error("message without JetStream metadata", "machine", m.Name, "error", err)
+		_ = msg.Term()
+		return
+	}
+	ev := &event{
+		m:       m,
+		msg:     msg,
+		stream:  meta.Stream,
+		seq:     meta.Sequence.Stream,
+		deliv:   meta.NumDelivered,
+		subject: msg.Subject(),
+		touched: time.Now(),
+	}
+	if h := msg.Headers(); h != nil {
+		ev.msgID = h.Get(nats.MsgIdHdr)
+	}
+	ev.name = ev.msgID
+	if ev.name == "" {
+		ev.name = ev.stream + "-" + strconv.FormatUint(ev.seq, 10)
+	}
+	b.inflight.Add(1)
+	m.track(ev)
+	data := msg.Data()
+	if len(data) > vm.PayloadLimit {
+		ev.reject(vm.StatesDataLimitExceeded, "The event is "+strconv.Itoa(len(data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
+		return
+	}
+	input, err := value.Parse(data)
+	if err != nil {
+		ev.reject(ErrInvalidInput, "The event is not valid JSON: "+err.Error())
+		return
+	}
+	b.engine().Start(engine.Start{
+		Program:   m.Program,
+		Tasks:     m.Tasks,
+		Input:     input,
+		InputSize: len(data),
+		OwnInput:  true,
+		Name:      ev.name,
+		Timeout:   m.Timeout,
+		Done:      ev.done,
+	})
+}
+
+// done receives the execution's result on its engine goroutine.
+func (ev *event) done(res engine.Result) {
+	ev.res = res
+	ev.m.b.pub.submit(ev)
+}
+
+// reject records a FAILED result for an event that cannot run and sends it
+// to the DLQ as well.
+func (ev *event) reject(name, cause string) {
+	now := time.Now()
+	ev.res = engine.Result{Status: engine.Failed, Error: name, Cause: cause, HasError: true, HasCause: true,
+		Name: ev.name, Start: now, Stop: now,
+		ExecutionArn: ev.m.b.executionArn(ev.m.Name, ev.name)}
+	ev.dlq = name + ": " + cause
+	ev.m.b.pub.submit(ev)
+}
+
+// executionArn builds an Express execution ARN for an event that never
+// reached an engine.
+func (b *Binding) executionArn(machine, name string) string {
+	region, account := b.opts.Engine.Region, b.opts.Engine.Account
+	if region == "" {
+		region = "us-east-1"
+	}
+	if account == "" {
+		account = "123456789012"
+	}
+	return "arn:aws:states:" + region + ":" + account + ":express:" + machine + ":" + name + ":" + newID()
+}
+
+// resultMsgID is the result's Nats-Msg-Id: the results stream drops a
+// re-run's second result within its duplicate window.
+func (ev *event) resultMsgID() string {
+	return ev.m.Name + ":" + ev.stream + ":" + strconv.FormatUint(ev.seq, 10)
+}
+
+// resultMsg builds the result message of an event.
+func (ev *event) resultMsg() *nats.Msg {
+	msg := nats.NewMsg(ev.m.Results)
+	msg.Header.Set(nats.MsgIdHdr, ev.resultMsgID())
+	msg.Header.Set(HeaderStatus, string(ev.res.Status))
+	msg.Header.Set(HeaderExecution, ev.res.ExecutionArn)
+	msg.Data = resultBody(nil, ev.res, eventInfo{stream: ev.stream, seq: ev.seq, subject: ev.subject, msgID: ev.msgID, hasSeq: true})
+	return msg
+}
+
+// dlqMsg builds the DLQ copy of an event: the original payload and headers
+// plus the reason.
+func (ev *event) dlqMsg(reason string) *nats.Msg {
+	msg := nats.NewMsg(DLQPrefix + ev.m.Name)
+	if h := ev.msg.Headers(); h != nil {
+		for k, vs := range h {
+			if k == nats.MsgIdHdr {
+				continue
+			}
+			for _, v := range vs {
+				msg.Header.Add(k, v)
+			}
+		}
+	}
+	msg.Header.Set(nats.MsgIdHdr, "dlq:"+ev.resultMsgID())
+	msg.Header.Set(HeaderReason, reason)
+	msg.Header.Set(HeaderMachine, ev.m.Name)
+	msg.Header.Set(HeaderStream, ev.stream)
+	msg.Header.Set(HeaderSeq, strconv.FormatUint(ev.seq, 10))
+	msg.Header.Set(HeaderSubject, ev.subject)
+	msg.Header.Set(HeaderDeliveries, strconv.FormatUint(ev.deliv, 10))
+	msg.Data = ev.msg.Data()
+	return msg
+}
+
+// eventInfo is the "event" member of a result body.
+type eventInfo struct {
+	stream  string
+	seq     uint64
+	subject string
+	msgID   string
+	hasSeq  bool
+}
+
+const dateLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// resultBody appends the result message body of the contract:
+// {"execution_arn","name","status","output","error","cause","start_date",
+// "stop_date","event":{"stream","seq","subject","msg_id"}}; error and cause
+// only when present.
+func resultBody(dst []byte, res engine.Result, ev eventInfo) []byte {
+	keys := make([]string, 0, 9)
+	vals := make([]value.Value, 0, 9)
+	add := func(k string, v value.Value) {
+		keys = append(keys, k)
+		vals = append(vals, v)
+	}
+	add("execution_arn", value.FromString(res.ExecutionArn))
+	add("name", value.FromString(res.Name))
+	add("status", value.FromString(string(res.Status)))
+	if res.Status == engine.Succeeded {
+		add("output", res.Output)
+	} else {
+		add("output", value.NullValue)
+	}
+	if res.HasError {
+		add("error", value.FromString(res.Error))
+	}
+	if res.HasCause {
+		add("cause", value.FromString(res.Cause))
+	}
+	add("start_date", value.FromString(res.Start.UTC().Format(dateLayout)))
+	add("stop_date", value.FromString(res.Stop.UTC().Format(dateLayout)))
+	ek := []string{"subject", "msg_id"}
+	evs := []value.Value{value.FromString(ev.subject), value.FromString(ev.msgID)}
+	if ev.hasSeq {
+		ek = append([]string{"stream", "seq"}, ek...)
+		evs = append([]value.Value{value.FromString(ev.stream), value.FromInt(int64(ev.seq))}, evs...)
+	}
+	add("event", value.FromObject(ek, evs))
+	return value.AppendJSON(dst, value.FromObject(keys, vals))
+}

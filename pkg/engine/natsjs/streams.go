@@ -1,0 +1,148 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ensureStreams creates EXPRESSD_RESULTS and EXPRESSD_DLQ when absent.
+// Existing streams are used as they are: operators may have tuned them.
+func (b *Binding) ensureStreams(ctx context.Context) error {
+	for _, cfg := range []jetstream.StreamConfig{
+		{
+			Name:       ResultsStream,
+			Subjects:   []string{ResultsSubject},
+			Storage:    jetstream.FileStorage,
+			Duplicates: resultsDuplicateWindow,
+			MaxAge:     7 * 24 * time.Hour,
+			Discard:    jetstream.DiscardOld,
+		},
+		{
+			Name:       DLQStream,
+			Subjects:   []string{DLQSubject},
+			Storage:    jetstream.FileStorage,
+			Duplicates: resultsDuplicateWindow,
+			MaxAge:     30 * 24 * time.Hour,
+		},
+	} {
+		if err := b.ensureStream(ctx, cfg, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureStream creates a stream when it does not exist. For a trigger
+// stream (merge), an existing stream missing some of the subjects gets them
+// added.
+func (b *Binding) ensureStream(ctx context.Context, cfg jetstream.StreamConfig, merge bool) error {
+	s, err := b.js.Stream(ctx, cfg.Name)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		if _, err := b.js.CreateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("natsjs: create stream %s: %w", cfg.Name, err)
+		}
+		b.log.Info("created stream", "stream", cfg.Name, "subjects", cfg.Subjects)
+		return nil
+	case err != nil:
+		return fmt.Errorf("natsjs: stream %s: %w", cfg.Name, err)
+	}
+	if !merge {
+		return nil
+	}
+	have := s.CachedInfo().Config
+	missing := false
+	for _, subj := range cfg.Subjects {
+		if !slices.Contains(have.Subjects, subj) {
+			have.Subjects = append(have.Subjects, subj)
+			missing = true
+		}
+	}
+	if missing {
+		if _, err := b.js.UpdateStream(ctx, have); err != nil {
+			return fmt.Errorf("natsjs: add subjects %v to stream %s: %w", cfg.Subjects, cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+// start sets up the machine's trigger (stream, durable consumer, consume
+// loop, max-deliveries advisories) and its sync subscription.
+func (m *machine) start(ctx context.Context) error {
+	b := m.b
+	nc := b.opts.Conn
+	sub, err := nc.QueueSubscribe(SyncPrefix+m.Name, "expressd", m.onSync)
+	if err != nil {
+		return fmt.Errorf("natsjs: subscribe %s: %w", SyncPrefix+m.Name, err)
+	}
+	m.syncSub = sub
+	t := m.Trigger
+	if t == nil {
+		return nil
+	}
+	if err := b.ensureStream(ctx, jetstream.StreamConfig{
+		Name:     t.Stream,
+		Subjects: t.Subjects,
+		Storage:  jetstream.FileStorage,
+	}, true); err != nil {
+		return err
+	}
+	ccfg := jetstream.ConsumerConfig{
+		Durable:        t.Consumer,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        t.AckWait,
+		MaxDeliver:     t.MaxDeliver,
+		MaxAckPending:  m.Concurrency,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		FilterSubjects: t.Subjects,
+	}
+	if len(t.Subjects) == 1 {
+		ccfg.FilterSubject, ccfg.FilterSubjects = t.Subjects[0], nil
+	}
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, t.Stream, ccfg)
+	if err != nil {
+		return fmt.Errorf("natsjs: consumer %s on stream %s: %w", t.Consumer, t.Stream, err)
+	}
+	m.consumer = cons
+	// Events that used their last delivery without being acknowledged
+	// (their worker died) go to the DLQ; the server reports them by advisory.
+	adv := "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + t.Stream + "." + t.Consumer
+	if m.advSub, err = nc.QueueSubscribe(adv, "expressd", m.onMaxDeliveries); err != nil {
+		return fmt.Errorf("natsjs: subscribe %s: %w", adv, err)
+	}
+	batch := min(b.opts.FetchBatch, m.Concurrency)
+	cc, err := cons.Consume(m.onMessage,
+		jetstream.PullMaxMessages(batch),
+		// A short expiry keeps pulls from going stale (see DESIGN.md: pulls
+		// were seen to stall until expiry against an in-process server).
+		jetstream.PullExpiry(5*time.Second),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+				b.log.Warn("consume", "machine", m.Name, "error", err)
+			}
+		}))
+	if err != nil {
+		return fmt.Errorf("natsjs: consume %s: %w", t.Consumer, err)
+	}
+	m.consume = cc
+	return nil
+}
+
+// stopIntake stops taking new events and sync requests. Messages already
+// buffered by the client are drained to onMessage, which naks them.
+func (m *machine) stopIntake() {
+	if m.consume != nil {
+		m.consume.Drain()
+	}
+	if m.syncSub != nil {
+		_ = m.syncSub.Drain()
+	}
+	if m.advSub != nil {
+		_ = m.advSub.Unsubscribe()
+	}
+}

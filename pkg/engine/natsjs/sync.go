@@ -1,0 +1,66 @@
+package natsjs
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/value"
+	"github.com/expressd/expressd/pkg/vm"
+)
+
+// onSync serves a synchronous execution (StartSyncExecution over NATS
+// request-reply on expressd.sync.<machine>): at most once, the reply is the
+// result message body.
+func (m *machine) onSync(msg *nats.Msg) {
+	b := m.b
+	now := time.Now()
+	name := msg.Header.Get(nats.MsgIdHdr)
+	if name == "" {
+		name = newID()
+	}
+	info := eventInfo{subject: msg.Subject, msgID: msg.Header.Get(nats.MsgIdHdr)}
+	fail := func(errName, cause string) {
+		res := engine.Result{Status: engine.Failed, Error: errName, Cause: cause, HasError: true, HasCause: true,
+			Name: name, Start: now, Stop: time.Now(), ExecutionArn: b.executionArn(m.Name, name)}
+		_ = msg.Respond(resultBody(nil, res, info))
+	}
+	if msg.Reply == "" {
+		b.log.Warn("sync request without a reply subject dropped", "machine", m.Name)
+		return
+	}
+	if b.stopping.Load() {
+		fail("ServiceUnavailable", "expressd is shutting down")
+		return
+	}
+	if len(msg.Data) > vm.PayloadLimit {
+		fail(vm.StatesDataLimitExceeded, "The request is "+strconv.Itoa(len(msg.Data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
+		return
+	}
+	data := msg.Data
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	input, err := value.Parse(data)
+	if err != nil {
+		fail(ErrInvalidInput, "The request is not valid JSON: "+err.Error())
+		return
+	}
+	b.inflight.Add(1)
+	b.engine().Start(engine.Start{
+		Program:   m.Program,
+		Tasks:     m.Tasks,
+		Input:     input,
+		InputSize: len(data),
+		OwnInput:  true,
+		Name:      name,
+		Sync:      true,
+		Timeout:   m.Timeout,
+		Done: func(res engine.Result) {
+			_ = msg.Respond(resultBody(nil, res, info))
+			b.inflight.Done()
+		},
+	})
+}
