@@ -235,6 +235,10 @@ func (d *decoder) scalar(f *field, dst any, n *yaml.Node, path string) {
 		}
 		*v = b
 	case *int:
+		if n.Tag == "!!float" && strings.Trim(n.Value, "+-0123456789_") == "" {
+			d.errorf(n, path, "integer %s is out of range", n.Value) // too large for yaml.v3's int
+			return
+		}
 		if n.Tag != "!!int" {
 			d.typeError(n, path, "an integer")
 			return

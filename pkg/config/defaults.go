@@ -19,7 +19,7 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Machines {
 		m := &c.Machines[i]
 		mp := fieldMachines + "[" + itoa(i) + "]"
-		if m.Name == "" {
+		if !machineNamePattern.MatchString(m.Name) {
 			continue // reported by Validate; no name to derive defaults from
 		}
 		if t := m.Trigger; t != nil && t.Consumer == "" && !c.has(join(mp, fieldTrigger+"."+fieldConsumer)) {
@@ -55,7 +55,11 @@ func (c *Config) defaults(o *object, v any, path string, inherit bool) {
 			continue
 		}
 		if f.def != "" && !inherit && f.zero(v) && !c.has(p) {
-			f.decode(&decoder{}, v, defaultNode(f), p)
+			d := &decoder{}
+			f.decode(d, v, defaultNode(f), p)
+			if len(d.errs) > 0 {
+				panic("config: bad default for " + p + ": " + d.errs.Error())
+			}
 		}
 		switch f.kind {
 		case kindObject:

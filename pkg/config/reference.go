@@ -25,22 +25,23 @@ func Reference() string {
 		b.WriteString("\n## `" + f.key + "`\n\n")
 		b.WriteString(f.doc + "\n")
 		if f.kind == kindObject {
-			refObject(&b, f.elem, f.key)
+			refObject(&b, f.elem, f.key, false)
 		} else {
-			refField(&b, f, f.key)
+			refField(&b, f, f.key, false)
 		}
 	}
 	return b.String()
 }
 
-func refObject(b *strings.Builder, o *object, path string) {
+// refObject documents o's fields under path. With inherit, their defaults
+// are the top-level logging keys (a machine's logging).
+func refObject(b *strings.Builder, o *object, path string, inherit bool) {
 	for _, f := range o.fields {
-		p := join(path, f.key)
-		refField(b, f, p)
+		refField(b, f, join(path, f.key), inherit)
 	}
 }
 
-func refField(b *strings.Builder, f *field, path string) {
+func refField(b *strings.Builder, f *field, path string, inherit bool) {
 	fmt.Fprintf(b, "\n### `%s`\n\n", path)
 	facts := []string{kindNames[f.kind]}
 	switch {
@@ -50,6 +51,8 @@ func refField(b *strings.Builder, f *field, path string) {
 		facts = append(facts, "required")
 	}
 	switch {
+	case inherit:
+		facts = append(facts, "default: the top-level `"+fieldLogging+"."+f.key+"`")
 	case f.def != "":
 		facts = append(facts, "default `"+f.def+"`")
 	case f.defNote != "":
@@ -95,10 +98,10 @@ func refField(b *strings.Builder, f *field, path string) {
 	}
 	switch f.kind {
 	case kindObject:
-		refObject(b, f.elem, path)
+		refObject(b, f.elem, path, f.inherit)
 	case kindList:
-		refObject(b, f.elem, path+"[]")
+		refObject(b, f.elem, path+"[]", false)
 	case kindMap:
-		refObject(b, f.elem, path+".<name>")
+		refObject(b, f.elem, path+".<name>", false)
 	}
 }

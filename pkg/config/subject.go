@@ -51,6 +51,9 @@ func checkResultsSubject(s string) string {
 }
 
 func checkSubjectPrefix(s string) string {
+	if strings.ContainsAny(s, "*>") {
+		return fmt.Sprintf("prefix %q must not contain wildcards", s)
+	}
 	if p := subjectProblem(s+"x", false); p != "" {
 		return fmt.Sprintf("prefix %q does not make valid subjects (%s)", s, p)
 	}

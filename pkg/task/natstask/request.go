@@ -217,6 +217,41 @@ func (r *Requester) Request(ctx context.Context, msg *nats.Msg, timeout time.Dur
 	}
 }
 
+// Reply is the outcome of [Requester.Call]: the reply's body and headers,
+// or Err when there was no reply (see [IsNoResponders], [IsTimeout]). It
+// uses no NATS types so that packages which may not import NATS (the
+// dependency rule of cmd/expressd) can make calls.
+type Reply struct {
+	Data   []byte
+	Header map[string][]string
+	Err    error
+}
+
+// Call is [Requester.Request] with plain types: it sends data with
+// header to subject and calls cb exactly once with the Reply.
+func (r *Requester) Call(ctx context.Context, subject string, data []byte, header map[string][]string, timeout time.Duration, cb func(Reply)) {
+	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header(header)}
+	r.Request(ctx, msg, timeout, func(m *nats.Msg, err error) {
+		if err != nil {
+			cb(Reply{Err: err})
+			return
+		}
+		cb(Reply{Data: m.Data, Header: m.Header})
+	})
+}
+
+// IsNoResponders reports whether err means nobody listened on the subject.
+func IsNoResponders(err error) bool { return errors.Is(err, nats.ErrNoResponders) }
+
+// IsTimeout reports whether err means no reply came within the timeout.
+func IsTimeout(err error) bool { return errors.Is(err, nats.ErrTimeout) }
+
+// Reply headers set by nats.go/micro services on an error reply.
+const (
+	HeaderServiceError     = micro.ErrorHeader     // "Nats-Service-Error": the description
+	HeaderServiceErrorCode = micro.ErrorCodeHeader // "Nats-Service-Error-Code": the code
+)
+
 // finish completes call id unless it already completed.
 func (r *Requester) finish(id uint64, m *nats.Msg, err error) {
 	r.mu.Lock()
@@ -311,8 +346,8 @@ func ServiceError(m *nats.Msg) *task.Error {
 	if m == nil || m.Header == nil {
 		return nil
 	}
-	desc, hasDesc := m.Header[micro.ErrorHeader]
-	code, hasCode := m.Header[micro.ErrorCodeHeader]
+	desc, hasDesc := m.Header[HeaderServiceError]
+	code, hasCode := m.Header[HeaderServiceErrorCode]
 	if !hasDesc && !hasCode {
 		return nil
 	}
