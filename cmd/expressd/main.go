@@ -20,6 +20,9 @@ Usage:
   expressd run [--input JSON | --input-file F] [--mock-config F --test-case NAME] [--name NAME] [--timeout D] DEFINITION
   expressd validate DEFINITION...
   expressd inspect DEFINITION
+  expressd serve [--config FILE]
+  expressd publish [--server URL] [--count N] [--rate R] [--msg-id ID] SUBJECT DATA
+  expressd results [--server URL] [--follow] [--last N] MACHINE
 
 Definitions are JSON (.asl.json, .json) or YAML (.asl.yaml, .yaml, .yml).
 Run 'expressd <command> -h' for the flags of a command.
@@ -42,6 +45,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdValidate(args[1:], stdout, stderr)
 	case "inspect":
 		return cmdInspect(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
+	case "publish":
+		return cmdPublish(args[1:], stdout, stderr)
+	case "results":
+		return cmdResults(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/expressd/expressd/pkg/compile"
+	"github.com/expressd/expressd/pkg/config"
+	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/engine/natsjs"
+	"github.com/expressd/expressd/pkg/task"
+	"github.com/expressd/expressd/pkg/task/httptask"
+	"github.com/expressd/expressd/pkg/task/lambda"
+	"github.com/expressd/expressd/pkg/task/natstask"
+)
+
+// cmdServe runs the daemon until SIGINT or SIGTERM.
+func cmdServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "configs/expressd.yaml", "config file (YAML)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: expressd serve [--config FILE]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 0 {
+		fs.Usage()
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, err := startDaemon(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "expressd serve: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "expressd serving %d machine(s); NATS %s; HTTP %s\n", len(cfg.Machines), d.natsURL, d.httpAddr)
+	<-ctx.Done()
+	log.Info("shutting down", "drain_timeout", cfg.Shutdown.DrainTimeout)
+	d.stop(cfg.Shutdown.DrainTimeout)
+	return 0
+}
+
+// daemon is a running `expressd serve`: the NATS server (when embedded),
+// the connection, the task integrations, the binding and the HTTP listener.
+type daemon struct {
+	log      *slog.Logger
+	ns       *server.Server
+	nc       *nats.Conn
+	requests *natstask.Requester
+	binding  *natsjs.Binding
+	httpSrv  *http.Server
+	natsURL  string
+	httpAddr string
+}
+
+// startDaemon wires the config into running parts. On error everything
+// started so far is stopped.
+func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (d *daemon, err error) {
+	d = &daemon{log: log}
+	defer func() {
+		if err != nil {
+			d.stop(0)
+		}
+	}()
+	if err := d.connect(cfg); err != nil {
+		return nil, err
+	}
+	reg, err := d.integrations(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var machines []natsjs.Machine
+	for _, mc := range cfg.Machines {
+		prog, diags, err := load(mc.Definition, mc.Name, compile.WithTasks(reg))
+		if err != nil {
+			return nil, fmt.Errorf("machine %s: %w", mc.Name, err)
+		}
+		if len(diags) > 0 {
+			return nil, fmt.Errorf("machine %s: invalid definition:\n%s", mc.Name, diags.Error())
+		}
+		m := natsjs.Machine{Name: mc.Name, Program: prog, Tasks: reg, Concurrency: mc.Concurrency,
+			Results: mc.Results.Subject, Timeout: mc.Timeout}
+		if t := mc.Trigger; t != nil {
+			m.Trigger = &natsjs.Trigger{Stream: t.Stream, Subjects: t.Subjects, Consumer: t.Consumer,
+				MaxDeliver: t.MaxDeliver, AckWait: t.AckWait}
+		}
+		machines = append(machines, m)
+	}
+	d.binding, err = natsjs.Start(ctx, natsjs.Options{
+		Conn:     d.nc,
+		Machines: machines,
+		Engine:   engine.Options{Region: cfg.Region, Account: cfg.Account},
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.HTTP.Enabled() {
+		if err := d.serveHTTP(cfg.HTTP.Listen); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// connect starts the embedded NATS server when configured and connects.
+func (d *daemon) connect(cfg *config.Config) error {
+	opts := []nats.Option{
+		nats.Name(cfg.NATS.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				d.log.Warn("NATS disconnected", "error", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { d.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }),
+	}
+	if e := cfg.NATS.Embedded; e != nil {
+		host, portText, err := net.SplitHostPort(e.Listen)
+		if err != nil {
+			return fmt.Errorf("nats.embedded.listen %q: %w", e.Listen, err)
+		}
+		port, err := strconv.Atoi(portText)
+		if err != nil {
+			return fmt.Errorf("nats.embedded.listen %q: bad port", e.Listen)
+		}
+		ns, err := server.NewServer(&server.Options{
+			ServerName: "expressd",
+			Host:       host,
+			Port:       port,
+			JetStream:  true,
+			StoreDir:   e.StoreDir,
+			NoSigs:     true,
+			MaxPayload: 8 << 20,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded NATS: %w", err)
+		}
+		ns.Start()
+		d.ns = ns
+		if !ns.ReadyForConnections(30 * time.Second) {
+			return fmt.Errorf("embedded NATS: not ready on %s after 30s", e.Listen)
+		}
+		d.natsURL = ns.ClientURL()
+	} else {
+		d.natsURL = cfg.NATS.URL
+		if cfg.NATS.User != "" {
+			opts = append(opts, nats.UserInfo(cfg.NATS.User, string(cfg.NATS.Password)))
+		}
+		if cfg.NATS.Token != "" {
+			opts = append(opts, nats.Token(string(cfg.NATS.Token)))
+		}
+		if cfg.NATS.Creds != "" {
+			opts = append(opts, nats.UserCredentials(cfg.NATS.Creds))
+		}
+		if cfg.NATS.NKey != "" {
+			o, err := nats.NkeyOptionFromSeed(cfg.NATS.NKey)
+			if err != nil {
+				return fmt.Errorf("nats.nkey: %w", err)
+			}
+			opts = append(opts, o)
+		}
+		if t := cfg.NATS.TLS; t != nil {
+			if t.CA != "" {
+				opts = append(opts, nats.RootCAs(t.CA))
+			}
+			if t.Cert != "" {
+				opts = append(opts, nats.ClientCert(t.Cert, t.Key))
+			}
+			name := t.ServerName
+			opts = append(opts, func(o *nats.Options) error {
+				if o.TLSConfig == nil {
+					o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+				}
+				if name != "" {
+					o.TLSConfig.ServerName = name
+				}
+				o.Secure = true
+				return nil
+			})
+		}
+	}
+	nc, err := nats.Connect(d.natsURL, opts...)
+	if err != nil {
+		return fmt.Errorf("connect to NATS %s: %w", redactURL(d.natsURL), err)
+	}
+	d.nc = nc
+	return nil
+}
+
+// integrations builds the task registry: nats:request, nats:publish,
+// http:invoke and Lambda (mapped to NATS subjects or HTTP URLs).
+func (d *daemon) integrations(cfg *config.Config) (*task.Registry, error) {
+	req, err := natstask.NewRequest(d.nc, natstask.WithTimeout(cfg.Integrations.NATS.RequestTimeout))
+	if err != nil {
+		return nil, err
+	}
+	d.requests = req
+	pub, err := natstask.NewPublish(d.nc)
+	if err != nil {
+		return nil, err
+	}
+	fns := make(map[string]lambda.Target, len(cfg.Integrations.Lambda.Functions))
+	for name, t := range cfg.Integrations.Lambda.Functions {
+		fns[name] = lambda.Target{Subject: t.Subject, URL: t.URL}
+	}
+	lh, err := lambda.New(lambda.Options{Functions: fns, SubjectPrefix: cfg.Integrations.Lambda.SubjectPrefix,
+		Region: cfg.Region, Account: cfg.Account}, req, &http.Client{Timeout: cfg.Integrations.HTTP.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	reg := &task.Registry{}
+	for _, r := range []struct {
+		name  string
+		match task.Match
+		h     task.Handler
+	}{
+		{"nats:request", natstask.MatchRequest, req},
+		{"nats:publish", natstask.MatchPublish, pub},
+		{"http:invoke", httptask.Match, httptask.New(httptask.WithTimeout(cfg.Integrations.HTTP.Timeout))},
+		{"lambda", lambda.Match, lh},
+	} {
+		if err := reg.Register(r.name, r.match, r.h); err != nil {
+			return nil, err
+		}
+	}
+	return reg, nil
+}
+
+// serveHTTP serves /healthz (the process is up) and /readyz (connected to
+// NATS and consuming).
+func (d *daemon) serveHTTP(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", addr, err)
+	}
+	d.httpAddr = ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if d.binding == nil || !d.binding.Ready() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	d.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := d.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("http", "error", err)
+		}
+	}()
+	return nil
+}
+
+// stop shuts everything down: the binding drains for up to drain (then naks
+// what is still running), then the integrations, the connection, the HTTP
+// listener and the embedded server.
+func (d *daemon) stop(drain time.Duration) {
+	if d.binding != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), drain)
+		d.binding.Stop(ctx)
+		cancel()
+	}
+	if d.requests != nil {
+		d.requests.Close()
+	}
+	if d.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = d.httpSrv.Shutdown(ctx)
+		cancel()
+	}
+	if d.nc != nil {
+		_ = d.nc.Drain()
+		for i := 0; i < 50 && !d.nc.IsClosed(); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		d.nc.Close()
+	}
+	if d.ns != nil {
+		d.ns.Shutdown()
+		d.ns.WaitForShutdown()
+	}
+}
+
+// redactURL hides passwords in NATS URLs for messages.
+func redactURL(u string) string {
+	parts := strings.Split(u, ",")
+	for i, p := range parts {
+		if at := strings.LastIndex(p, "@"); at >= 0 {
+			if scheme := strings.Index(p, "://"); scheme >= 0 && scheme < at {
+				parts[i] = p[:scheme+3] + "REDACTED" + p[at:]
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}
