@@ -280,5 +280,4 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool, msg string) {
 	t.Fatal(msg)
 }
 
-
 func valueOf(s string) value.Value { return value.MustParse(s) }
