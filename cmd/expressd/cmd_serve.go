@@ -32,6 +32,13 @@ import (
 
 // cmdServe runs the daemon until SIGINT or SIGTERM.
 func cmdServe(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr)
+}
+
+// serve runs the daemon until ctx ends.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "configs/expressd.yaml", "config file (YAML)")
@@ -53,8 +60,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "expressd serve: %v\n", err)
@@ -82,8 +87,10 @@ type daemon struct {
 
 // startDaemon wires the config into running parts. On error everything
 // started so far is stopped.
-func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (d *daemon, err error) {
-	d = &daemon{log: log}
+func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *daemon, err error) {
+	// d is not the named result: `return nil, err` would nil it before the
+	// deferred cleanup runs.
+	d := &daemon{log: log}
 	defer func() {
 		if err != nil {
 			d.stop(0)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // readmeExample is a command from README.md and the output shown for it.
@@ -63,17 +67,21 @@ func readmeExamples(t *testing.T) []readmeExample {
 	return out
 }
 
-// splitArgs splits a shell command line with single-quoted words.
+// splitArgs splits a shell command line with single- and double-quoted
+// words (no escapes; "$(cat F)" stays a word for the caller to expand).
 func splitArgs(s string) []string {
 	var args []string
 	var cur strings.Builder
-	inQuote, has := false, false
+	var quote rune
+	has := false
 	for _, r := range s {
 		switch {
-		case r == '\'':
-			inQuote = !inQuote
+		case quote == 0 && (r == '\'' || r == '"'):
+			quote = r
 			has = true
-		case r == ' ' && !inQuote:
+		case r == quote:
+			quote = 0
+		case r == ' ' && quote == 0:
 			if has {
 				args = append(args, cur.String())
 				cur.Reset()
@@ -104,6 +112,10 @@ func TestREADMEExamples(t *testing.T) {
 	}
 	defer os.Chdir(wd)
 	for _, ex := range examples {
+		switch ex.args[0] {
+		case "serve", "publish", "results":
+			continue // they need a daemon: TestREADMEQuickstart runs them
+		}
 		if ex.want == "" {
 			t.Errorf("README.md:%d: no documented output for %q", ex.line, ex.args)
 			continue
@@ -119,6 +131,98 @@ func TestREADMEExamples(t *testing.T) {
 		}
 		if !strings.Contains(got, ex.want) {
 			t.Errorf("README.md:%d: expressd %s: output does not contain the README excerpt:\n%s\n--- got:\n%s\nstderr: %s", ex.line, strings.Join(ex.args, " "), ex.want, got, stderr.String())
+		}
+	}
+}
+
+// TestREADMEQuickstart runs the quick start as written: serve with
+// configs/expressd.yaml (its fixed ports must be free), publish the sample
+// event, read its result.
+func TestREADMEQuickstart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the daemon")
+	}
+	for _, addr := range []string{"127.0.0.1:4222", "127.0.0.1:8080"} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Skipf("%s is in use; the quick start needs it", addr)
+		}
+		ln.Close()
+	}
+	var quick []readmeExample
+	for _, ex := range readmeExamples(t) {
+		switch ex.args[0] {
+		case "serve", "publish", "results":
+			quick = append(quick, ex)
+		}
+	}
+	if len(quick) != 3 {
+		t.Fatalf("got %d quick start commands in README.md, want serve, publish, results", len(quick))
+	}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	if err := os.Chdir(t.TempDir()); err != nil { // ./data/nats goes here
+		t.Fatal(err)
+	}
+	abs := func(args []string) []string {
+		out := append([]string(nil), args...)
+		for i, a := range out {
+			if strings.HasPrefix(a, "configs/") {
+				out[i] = filepath.Join(root, a)
+			}
+			if strings.HasPrefix(a, "$(cat ") {
+				data, err := os.ReadFile(filepath.Join(root, strings.TrimSuffix(strings.TrimPrefix(a, "$(cat "), ")")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[i] = string(data)
+			}
+		}
+		return out
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var serveOut, serveErr bytes.Buffer
+	served := make(chan int, 1)
+	go func() { served <- serve(ctx, abs(quick[0].args[1:]), &serveOut, &serveErr) }()
+	defer func() {
+		cancel()
+		if code := <-served; code != 0 {
+			t.Errorf("serve exited %d: %s", code, serveErr.String())
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://127.0.0.1:8080/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon not ready after 30s: %s", serveErr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(abs(quick[1].args), strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("publish exited %d: %s", code, errOut.String())
+	}
+	// The result is stored within moments; poll results until it is there.
+	want := []string{`"name":"reading-1"`, `"status":"SUCCEEDED"`, `"device":"sensor-42"`, `"msg_id":"reading-1"`}
+	for time.Now().Before(deadline) {
+		out.Reset()
+		errOut.Reset()
+		run(abs(quick[2].args), strings.NewReader(""), &out, &errOut)
+		if strings.Contains(out.String(), `"name":"reading-1"`) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("results output lacks %s:\n%s\n%s", w, out.String(), errOut.String())
 		}
 	}
 }
