@@ -116,6 +116,8 @@ type Start struct {
 	// Timeout caps this execution below the engine's MaxDuration (0: no
 	// extra cap).
 	Timeout time.Duration
+	// Logging, when set and not LevelOff, emits the execution's log records.
+	Logging *Logging
 	Done    func(Result)
 }
 
@@ -128,6 +130,7 @@ type Engine struct {
 	opts  Options
 	clock Clock
 	m     vm.Machine
+	cur   *run // the run being stepped (for the vm.Tracer callbacks)
 
 	runq   []*run
 	timers timerQueue
@@ -171,6 +174,8 @@ type root struct {
 	transitions int64
 	deadline    *timer // the execution cap, removed when the execution ends
 	inflight    int    // task calls in flight (counted in Engine.tasks)
+	log         *logger
+	top         *run // the top-level run
 }
 
 // run is one vm.Execution inside the engine: the top-level execution, a
@@ -184,18 +189,22 @@ type run struct {
 	seq       uint64 // bumped whenever a pending wake-up (timer, task) becomes stale
 	cancelled bool
 	inTask    bool
-	taskTimer *timer // the running task's TimeoutSeconds, if any
+	taskTimer *timer   // the running task's TimeoutSeconds, if any
+	task      *vm.Task // the task being called (for its log events)
+	last      int64    // id of this run's last log event (previous_event_id chain)
+	entered   bool     // a state was entered (the first has previous_event_id 0)
 }
 
 type fork struct {
-	spec    vm.ForkSpec
-	results []value.Value
-	running int
-	next    int // next child to start
-	limit   int
-	failed  bool
-	events  int64
-	kids    []*run
+	startedID int64 // id of MapStateStarted / ParallelStateStarted
+	spec      vm.ForkSpec
+	results   []value.Value
+	running   int
+	next      int // next child to start
+	limit     int
+	failed    bool
+	events    int64
+	kids      []*run
 }
 
 // Start queues an execution. It is safe to call from any goroutine.
@@ -258,6 +267,11 @@ func (en *Engine) start(s Start) {
 	}
 	en.active++
 	r := &run{e: vm.NewExecution(s.Program, s.Input, rt.ctx), root: rt}
+	rt.top = r
+	if s.Logging != nil && s.Logging.Level != LevelOff && s.Logging.Emit != nil {
+		rt.log = &logger{cfg: s.Logging, arn: rt.ctx.ExecutionID, machine: machine}
+		en.logExecutionStarted(r)
+	}
 	if s.InputSize > 0 {
 		r.e.SetInputSize(s.InputSize)
 	}
@@ -401,7 +415,9 @@ func (en *Engine) fireTimers() {
 			if t.seq == r.seq && r.inTask {
 				r.taskTimer = nil
 				en.endTask(r)
-				r.e.ResumeFailure(vm.Failure{Error: vm.StatesTimeout, HasError: true, Cause: "", HasCause: true})
+				f := vm.Failure{Error: vm.StatesTimeout, HasError: true, Cause: "", HasCause: true}
+				en.logTaskEnded(r, r.task, value.Value{}, &f, true)
+				r.e.ResumeFailure(f)
 				en.runq = append(en.runq, r)
 			}
 		}
@@ -422,6 +438,12 @@ func (en *Engine) limitOf(rt *root) time.Duration {
 // step runs one slice of r.
 func (en *Engine) step(r *run) {
 	before := r.e.Transitions()
+	en.cur = r
+	if r.root.log != nil {
+		en.m.SetTracer(en)
+	} else {
+		en.m.SetTracer(nil)
+	}
 	st := en.runVM(r)
 	r.root.transitions += r.e.Transitions() - before
 	switch st.Kind {
@@ -492,8 +514,10 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) 
 	r.seq++
 	seq := r.seq
 	r.inTask = true
+	r.task = t
 	en.tasks++
 	rt.inflight++
+	en.logTaskScheduled(r, t, input, timeout)
 	if timeout > 0 {
 		r.taskTimer = &timer{at: en.clock.Now().Add(time.Duration(timeout) * time.Second), r: r, kind: timerTaskTimeout, seq: seq}
 		en.timers.push(r.taskTimer)
@@ -512,8 +536,11 @@ func (en *Engine) taskDone(r *run, seq uint64, res task.Result) {
 	r.taskTimer = nil
 	en.endTask(r)
 	if res.Err != nil {
-		r.e.ResumeFailure(vm.Failure{Error: res.Err.Name, Cause: res.Err.Cause, HasError: true, HasCause: true})
+		f := vm.Failure{Error: res.Err.Name, Cause: res.Err.Cause, HasError: true, HasCause: true}
+		en.logTaskEnded(r, r.task, value.Value{}, &f, false)
+		r.e.ResumeFailure(f)
 	} else {
+		en.logTaskEnded(r, r.task, res.Output, nil, false)
 		r.e.ResumeValue(res.Output)
 	}
 	en.runq = append(en.runq, r)
@@ -530,8 +557,15 @@ func (en *Engine) fork(r *run, spec vm.ForkSpec) {
 		}
 	}
 	r.fork = f
+	if spec.Map {
+		en.event(r, evMapStarted, "", func() value.Value { return obj("length", value.FromInt(int64(n))) })
+	} else {
+		en.event(r, evParallelStarted, "", nil)
+	}
+	f.startedID = r.last
 	if n == 0 {
 		r.fork = nil
+		en.event(r, evMapSucceeded, "", nil)
 		r.e.ResumeValue(value.FromArray([]value.Value{}))
 		en.runq = append(en.runq, r)
 		return
@@ -549,6 +583,10 @@ func (en *Engine) startChild(parent *run) {
 	c := &run{e: parent.e.Child(f.spec.Entries[i], f.spec.Inputs[i]), root: parent.root, parent: parent, index: i}
 	if f.spec.Map {
 		c.e.SetMapItem(i, f.spec.Items[i])
+		en.iterationEvent(parent, evMapIterationStarted, i)
+		c.last = parent.last
+	} else {
+		c.last = f.startedID
 	}
 	f.kids[i] = c
 	en.runq = append(en.runq, c)
@@ -575,10 +613,21 @@ func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 	f.events += r.e.Events()
 	if fail != nil {
 		f.failed = true
+		if f.spec.Map {
+			en.iterationEvent(p, evMapIterationFailed, r.index)
+		}
 		for _, k := range f.kids {
 			if k != nil && k != r {
+				if f.spec.Map {
+					en.iterationEvent(p, evMapIterationAborted, k.index)
+				}
 				en.cancel(k)
 			}
+		}
+		if f.spec.Map {
+			en.event(p, evMapFailed, "", nil)
+		} else {
+			en.event(p, evParallelFailed, "", nil)
 		}
 		p.fork = nil
 		p.e.AddEvents(f.events)
@@ -588,12 +637,20 @@ func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 	}
 	f.results[r.index] = out
 	f.kids[r.index] = nil
+	if f.spec.Map {
+		en.iterationEvent(p, evMapIterationSucceeded, r.index)
+	}
 	if f.next < len(f.results) {
 		en.startChild(p)
 		return
 	}
 	if f.running == 0 {
 		p.fork = nil
+		if f.spec.Map {
+			en.event(p, evMapSucceeded, "", nil)
+		} else {
+			en.event(p, evParallelSucceeded, "", nil)
+		}
 		p.e.AddEvents(f.events)
 		p.e.ResumeValue(value.FromArray(f.results))
 		en.runq = append(en.runq, p)
@@ -643,7 +700,20 @@ func (en *Engine) finish(rt *root, res Result) {
 	res.Start = rt.started
 	res.Stop = en.clock.Now()
 	res.Transitions = rt.transitions
+	en.logExecutionEnded(rt, rt.top, &res)
 	if rt.start.Done != nil {
 		rt.start.Done(res)
 	}
+}
+
+// iterationEvent logs MapIteration{Started,Succeeded,Failed,Aborted}
+// {name, index} on the Map's run.
+func (en *Engine) iterationEvent(p *run, t evType, index int) {
+	if p.root.log == nil {
+		return
+	}
+	name := p.fork.spec.State
+	en.event(p, t, "", func() value.Value {
+		return obj("name", value.FromString(name), "index", value.FromInt(int64(index)))
+	})
 }

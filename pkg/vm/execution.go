@@ -203,3 +203,11 @@ func (e *Execution) ResumeFailure(f Failure) {
 	e.resumeFail = f
 	e.resumeKind = resumeFailure
 }
+
+// PendingAssignments calls fn for each variable the current state assigns
+// (visible to a Tracer's StateExited, before they take effect).
+func (e *Execution) PendingAssignments(fn func(name string, v value.Value)) {
+	for _, pv := range e.pending {
+		fn(e.prog.VarNames[pv.slot], pv.v)
+	}
+}

@@ -96,7 +96,9 @@ type Machine struct {
 }
 
 // Tracer observes state transitions (execution logs). A nil Tracer costs
-// nothing.
+// nothing. A Tracer must not keep the values it is given beyond the call
+// (it encodes what it records): the VM may update an object it owns in
+// place afterwards.
 type Tracer interface {
 	StateEntered(e *Execution, state int, input value.Value)
 	StateExited(e *Execution, state int, output value.Value)
@@ -158,7 +160,6 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			e.regs[RegEff] = e.regs[RegIn]
 			e.sizes[RegEff] = e.sizes[RegIn]
 			if m.trace != nil {
-				e.owned = value.Value{} // tracers may keep what they see
 				m.trace.StateEntered(e, int(in.A), e.regs[RegIn])
 			}
 		case OpMove:
@@ -260,7 +261,6 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 		case OpGoto:
 			out := e.regs[RegOut]
 			if m.trace != nil {
-				e.owned = value.Value{}
 				m.trace.StateExited(e, int(e.state), out)
 			}
 			e.events++

@@ -158,6 +158,12 @@ func Start(ctx context.Context, opts Options) (*Binding, error) {
 			return nil, err
 		}
 	}
+	// The subscriptions (sync requests, advisories) are in place on the
+	// server before Start reports the binding ready.
+	if err := opts.Conn.FlushTimeout(10 * time.Second); err != nil {
+		b.Stop(context.Background())
+		return nil, fmt.Errorf("natsjs: flush: %w", err)
+	}
 	go b.keepAlive(loopCtx)
 	b.ready.Store(true)
 	return b, nil
@@ -197,13 +203,21 @@ func (b *Binding) Stop(ctx context.Context) {
 			m.nakRunning()
 		}
 	}
-	if b.pub != nil {
-		b.pub.close()
-	}
+	// Stop the engines before the publisher: an execution that ends while
+	// the engines still run hands its result to the publisher, whose queue
+	// must still be open then.
 	if b.cancel != nil {
 		b.cancel()
 	}
 	b.loops.Wait()
+	if b.pub != nil {
+		b.pub.close()
+	}
+	// Make sure the naks and acks reached the server: a caller that closes
+	// the connection right after Stop would otherwise lose those still
+	// buffered (a close with unread input resets the TCP connection), and
+	// their events would wait for ack_wait instead of coming back now.
+	_ = b.opts.Conn.FlushTimeout(2 * time.Second)
 }
 
 // keepAlive sends InProgress for executions running longer than a third of
