@@ -10,6 +10,7 @@ import (
 
 	"github.com/expressd/expressd/pkg/compile"
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/sinks"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/task/mock"
 	"github.com/expressd/expressd/pkg/value"
@@ -27,8 +28,10 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	testCase := fs.String("test-case", "", "test case of the mock config to use")
 	name := fs.String("name", "", "state machine name (default: the file name without .asl.json/.asl.yaml/.json/.yaml)")
 	timeout := fs.Duration("timeout", engine.MaxDuration, "execution timeout, at most 5m (the Express limit)")
+	logLevel := fs.String("log-level", "OFF", "print execution log records to stderr: ALL, ERROR, FATAL or OFF")
+	logData := fs.Bool("log-data", false, "include execution data (input/output) in log records")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: expressd run [--input JSON | --input-file F] [--mock-config F --test-case NAME] [--name NAME] [--timeout D] DEFINITION")
+		fmt.Fprintln(stderr, "usage: expressd run [--input JSON | --input-file F] [--mock-config F --test-case NAME] [--name NAME] [--timeout D] [--log-level L [--log-data]] DEFINITION")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -46,6 +49,10 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *timeout <= 0 || *timeout > engine.MaxDuration {
 		return usageErr("--timeout %s: must be more than 0 and at most %s (the Express execution limit)", *timeout, engine.MaxDuration)
+	}
+	level, err := engine.ParseLevel(*logLevel)
+	if err != nil {
+		return usageErr("--log-level %s: want ALL, ERROR, FATAL or OFF", *logLevel)
 	}
 	if *input != "" && *inputFile != "" {
 		return usageErr("--input and --input-file are mutually exclusive")
@@ -111,7 +118,15 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	en := engine.New(engine.Options{MaxDuration: *timeout})
 	var res engine.Result
-	en.Start(engine.Start{Program: prog, Tasks: reg, Input: in, Done: func(r engine.Result) { res = r }})
+	var logging *engine.Logging
+	if level != engine.LevelOff {
+		var line []byte
+		logging = &engine.Logging{Level: level, IncludeData: *logData, Emit: func(r sinks.Record) {
+			line = append(r.AppendJSON(line[:0]), '\n')
+			stderr.Write(line)
+		}}
+	}
+	en.Start(engine.Start{Program: prog, Tasks: reg, Input: in, Logging: logging, Done: func(r engine.Result) { res = r }})
 	if err := en.Drain(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "expressd run: %v\n", err)
 		return 1
