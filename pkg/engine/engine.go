@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/expressd/expressd/pkg/task"
+	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
 )
@@ -91,11 +92,13 @@ func (c *VirtualClock) advanceTo(t time.Time) {
 
 // Options configures an Engine.
 type Options struct {
-	Clock       Clock         // nil: the real clock
-	MaxDuration time.Duration // execution cap; 0 or more than MaxDuration means MaxDuration
-	Budget      int           // states per run slice; 0 means DefaultBudget
-	Region      string        // for ARNs; default us-east-1
-	Account     string        // for ARNs; default 123456789012
+	Clock       Clock             // nil: the real clock
+	MaxDuration time.Duration     // execution cap; 0 or more than MaxDuration means MaxDuration
+	Budget      int               // states per run slice; 0 means DefaultBudget
+	Region      string            // for ARNs; default us-east-1
+	Account     string            // for ARNs; default 123456789012
+	Metrics     telemetry.Metrics // nil: telemetry.Nop
+	Tracer      telemetry.Tracer  // nil: telemetry.Nop
 }
 
 // Start describes one execution to start.
@@ -118,7 +121,10 @@ type Start struct {
 	Timeout time.Duration
 	// Logging, when set and not LevelOff, emits the execution's log records.
 	Logging *Logging
-	Done    func(Result)
+	// Trace carries the W3C trace context of the triggering event (its
+	// headers); the execution's span continues that trace. May be nil.
+	Trace telemetry.Carrier
+	Done  func(Result)
 }
 
 // Engine runs executions: it drives the VM, performs task calls, keeps
@@ -156,6 +162,12 @@ func New(opts Options) *Engine {
 	if opts.Account == "" {
 		opts.Account = "123456789012"
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = telemetry.Nop{}
+	}
+	if opts.Tracer == nil {
+		opts.Tracer = telemetry.Nop{}
+	}
 	en := &Engine{opts: opts, clock: opts.Clock, wake: make(chan struct{}, 1)}
 	if en.clock == nil {
 		en.clock = realClock{}
@@ -175,7 +187,9 @@ type root struct {
 	deadline    *timer // the execution cap, removed when the execution ends
 	inflight    int    // task calls in flight (counted in Engine.tasks)
 	log         *logger
-	top         *run // the top-level run
+	top         *run            // the top-level run
+	tctx        context.Context // carries the execution's trace span
+	span        telemetry.Span
 }
 
 // run is one vm.Execution inside the engine: the top-level execution, a
@@ -191,8 +205,10 @@ type run struct {
 	inTask    bool
 	taskTimer *timer   // the running task's TimeoutSeconds, if any
 	task      *vm.Task // the task being called (for its log events)
-	last      int64    // id of this run's last log event (previous_event_id chain)
-	entered   bool     // a state was entered (the first has previous_event_id 0)
+	taskSpan  telemetry.Span
+	taskStart time.Time
+	last      int64 // id of this run's last log event (previous_event_id chain)
+	entered   bool  // a state was entered (the first has previous_event_id 0)
 }
 
 type fork struct {
@@ -268,6 +284,9 @@ func (en *Engine) start(s Start) {
 	en.active++
 	r := &run{e: vm.NewExecution(s.Program, s.Input, rt.ctx), root: rt}
 	rt.top = r
+	en.opts.Metrics.ExecutionStarted(machine)
+	en.opts.Metrics.InFlight(machine, 1)
+	rt.tctx, rt.span = en.opts.Tracer.StartExecution(context.Background(), machine, name, s.Trace)
 	if s.Logging != nil && s.Logging.Level != LevelOff && s.Logging.Emit != nil {
 		rt.log = &logger{cfg: s.Logging, arn: rt.ctx.ExecutionID, machine: machine}
 		en.logExecutionStarted(r)
@@ -414,7 +433,7 @@ func (en *Engine) fireTimers() {
 		case timerTaskTimeout:
 			if t.seq == r.seq && r.inTask {
 				r.taskTimer = nil
-				en.endTask(r)
+				en.endTask(r, vm.StatesTimeout, "")
 				f := vm.Failure{Error: vm.StatesTimeout, HasError: true, Cause: "", HasCause: true}
 				en.logTaskEnded(r, r.task, value.Value{}, &f, true)
 				r.e.ResumeFailure(f)
@@ -515,6 +534,9 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) 
 	seq := r.seq
 	r.inTask = true
 	r.task = t
+	var tctx context.Context
+	tctx, r.taskSpan = en.opts.Tracer.StartTask(rt.tctx, req.State, t.Resource)
+	r.taskStart = en.clock.Now()
 	en.tasks++
 	rt.inflight++
 	en.logTaskScheduled(r, t, input, timeout)
@@ -523,7 +545,7 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) 
 		en.timers.push(r.taskTimer)
 	}
 	var once sync.Once
-	h.Invoke(context.Background(), req, func(res task.Result) {
+	h.Invoke(tctx, req, func(res task.Result) {
 		once.Do(func() { en.post(func() { en.taskDone(r, seq, res) }) })
 	})
 }
@@ -534,7 +556,11 @@ func (en *Engine) taskDone(r *run, seq uint64, res task.Result) {
 	}
 	en.timers.remove(r.taskTimer)
 	r.taskTimer = nil
-	en.endTask(r)
+	if res.Err != nil {
+		en.endTask(r, res.Err.Name, res.Err.Cause)
+	} else {
+		en.endTask(r, "", "")
+	}
 	if res.Err != nil {
 		f := vm.Failure{Error: res.Err.Name, Cause: res.Err.Cause, HasError: true, HasCause: true}
 		en.logTaskEnded(r, r.task, value.Value{}, &f, false)
@@ -658,7 +684,15 @@ func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 }
 
 // endTask ends r's task call: a late completion is ignored from now on.
-func (en *Engine) endTask(r *run) {
+// errName is "" for a successful call.
+func (en *Engine) endTask(r *run, errName, cause string) {
+	if r.task != nil {
+		en.opts.Metrics.TaskCall(r.task.Resource, errName, en.clock.Now().Sub(r.taskStart))
+	}
+	if r.taskSpan != nil {
+		r.taskSpan.End(errName, cause)
+		r.taskSpan = nil
+	}
 	r.inTask = false
 	r.seq++
 	en.tasks--
@@ -672,7 +706,7 @@ func (en *Engine) cancel(r *run) {
 	if r.inTask {
 		en.timers.remove(r.taskTimer)
 		r.taskTimer = nil
-		en.endTask(r)
+		en.endTask(r, "States.Cancelled", "the branch or iteration was stopped")
 	}
 	if r.fork != nil {
 		for _, k := range r.fork.kids {
@@ -701,6 +735,14 @@ func (en *Engine) finish(rt *root, res Result) {
 	res.Stop = en.clock.Now()
 	res.Transitions = rt.transitions
 	en.logExecutionEnded(rt, rt.top, &res)
+	machine := rt.ctx.StateMachineName
+	en.opts.Metrics.ExecutionEnded(machine, string(res.Status), res.Stop.Sub(res.Start), res.Transitions)
+	en.opts.Metrics.InFlight(machine, -1)
+	if res.Status == Succeeded {
+		rt.span.End("", "")
+	} else {
+		rt.span.End(res.Error, res.Cause)
+	}
 	if rt.start.Done != nil {
 		rt.start.Done(res)
 	}
