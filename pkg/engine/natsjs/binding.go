@@ -15,6 +15,7 @@ import (
 
 	"github.com/expressd/expressd/pkg/engine"
 	"github.com/expressd/expressd/pkg/task"
+	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/vm"
 )
 
@@ -65,6 +66,8 @@ type Machine struct {
 	Concurrency int      // MaxAckPending of the consumer
 	Results     string   // results subject
 	Timeout     time.Duration
+	// Logging is the machine's execution log configuration (nil: off).
+	Logging *engine.Logging
 }
 
 // Options configures a Binding.
@@ -126,6 +129,9 @@ func Start(ctx context.Context, opts Options) (*Binding, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Engine.Metrics == nil {
+		opts.Engine.Metrics = telemetry.Nop{}
 	}
 	js, err := jetstream.New(opts.Conn)
 	if err != nil {

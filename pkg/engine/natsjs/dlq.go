@@ -60,5 +60,7 @@ func (m *machine) onMaxDeliveries(msg *nats.Msg) {
 	dlq.Data = raw.Data
 	if _, err := b.js.PublishMsg(ctx, dlq); err != nil {
 		b.log.Error("DLQ copy not stored", "machine", m.Name, "stream", adv.Stream, "seq", adv.StreamSeq, "error", err)
+		return
 	}
+	b.opts.Engine.Metrics.DeadLettered(m.Name, "max deliveries")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
 )
@@ -67,6 +68,9 @@ func (m *machine) onMessage(msg jetstream.Msg) {
 	}
 	b.inflight.Add(1)
 	m.track(ev)
+	if ev.deliv > 1 {
+		b.opts.Engine.Metrics.Redelivered(m.Name)
+	}
 	data := msg.Data()
 	if len(data) > vm.PayloadLimit {
 		ev.reject(vm.StatesDataLimitExceeded, "The event is "+strconv.Itoa(len(data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
@@ -77,6 +81,10 @@ func (m *machine) onMessage(msg jetstream.Msg) {
 		ev.reject(ErrInvalidInput, "The event is not valid JSON: "+err.Error())
 		return
 	}
+	var trace telemetry.Carrier
+	if h := msg.Headers(); len(h) > 0 {
+		trace = telemetry.MapCarrier(h)
+	}
 	b.engine().Start(engine.Start{
 		Program:   m.Program,
 		Tasks:     m.Tasks,
@@ -85,6 +93,8 @@ func (m *machine) onMessage(msg jetstream.Msg) {
 		OwnInput:  true,
 		Name:      ev.name,
 		Timeout:   m.Timeout,
+		Logging:   m.Logging,
+		Trace:     trace,
 		Done:      ev.done,
 	})
 }
@@ -103,6 +113,7 @@ func (ev *event) reject(name, cause string) {
 		Name: ev.name, Start: now, Stop: now,
 		ExecutionArn: ev.m.b.executionArn(ev.m.Name, ev.name)}
 	ev.dlq = name + ": " + cause
+	ev.m.b.opts.Engine.Metrics.DeadLettered(ev.m.Name, name)
 	ev.m.b.pub.submit(ev)
 }
 

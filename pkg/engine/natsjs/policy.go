@@ -62,6 +62,7 @@ func resultNotStored(ev *event, err error) {
 		_ = ev.msg.NakWithDelay(nakDelay(ev.deliv))
 		return
 	}
+	b.opts.Engine.Metrics.DeadLettered(ev.m.Name, "result not stored")
 	_ = ev.msg.Term()
 }
 

@@ -58,6 +58,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 		Name:      name,
 		Sync:      true,
 		Timeout:   m.Timeout,
+		Logging:   m.Logging,
 		Done: func(res engine.Result) {
 			_ = msg.Respond(resultBody(nil, res, info))
 			b.inflight.Done()
