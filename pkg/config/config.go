@@ -40,6 +40,7 @@ type Config struct {
 	Integrations Integrations
 	Logging      Logging
 	Shutdown     Shutdown
+	Telemetry    Telemetry
 
 	// File is the path the config was loaded from. Relative input files
 	// (definitions, creds, nkey seeds, TLS files) are relative to its
@@ -198,6 +199,12 @@ type Sink struct {
 
 	Subject string // nats: "" means expressd.logs.<machine>
 	Stream  string // nats: publish with JetStream into this stream; "" is core NATS
+}
+
+// Telemetry configures metrics and traces.
+type Telemetry struct {
+	OTLPEndpoint string // OTLP/HTTP endpoint for traces; "" = no trace export
+	ServiceName  string
 }
 
 // Shutdown configures graceful shutdown.

@@ -65,6 +65,7 @@ func TestLoadDefaults(t *testing.T) {
 		Integrations: Integrations{HTTP: HTTPInvoke{Timeout: 60 * time.Second}, NATS: NATSRequest{RequestTimeout: 30 * time.Second}},
 		Logging:      Logging{Level: LevelError, Sinks: []Sink{{Type: SinkStdout, Buffer: 65536}}},
 		Shutdown:     Shutdown{DrainTimeout: 30 * time.Second},
+		Telemetry:    Telemetry{ServiceName: "expressd"},
 		File:         "c.yaml",
 	}
 	if diff := cmp.Diff(want, c, ignoreUnexported); diff != "" {
@@ -137,7 +138,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown key in sink", "logging:\n  sinks:\n    - {type: file, paht: x}\n", []string{
 			`c.yaml:3:20: logging.sinks[0].paht: unknown key "paht"; did you mean "path"?`}},
 		{"merge key", "base: &b {listen: x}\nhttp:\n  <<: *b\n", []string{
-			`c.yaml:1:1: base: unknown key "base" (known keys: nats, http, region, account, machines, integrations, logging, shutdown)`,
+			`c.yaml:1:1: base: unknown key "base" (known keys: nats, http, region, account, machines, integrations, logging, shutdown, telemetry)`,
 			`c.yaml:3:3: http.<<: unknown key "<<" (YAML merge keys are not supported)`}},
 		{"duplicate key", "region: us-east-1\nregion: eu-west-1\n", []string{
 			`c.yaml:2:1: region: duplicate key "region"`}},

@@ -58,6 +58,9 @@ const (
 	fieldMaxFiles             = "max_files"
 	fieldShutdown             = "shutdown"
 	fieldDrainTimeout         = "drain_timeout"
+	fieldTelemetry            = "telemetry"
+	fieldOTLPEndpoint         = "otlp_endpoint"
+	fieldServiceName          = "service_name"
 )
 
 // Limits with their reasons.
@@ -72,11 +75,12 @@ const (
 )
 
 var (
-	machineNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
-	natsNamePattern    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	functionPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	accountPattern     = regexp.MustCompile(`^[0-9]{12}$`)
+	machineNamePattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+	natsNamePattern     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	functionPattern     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	regionPattern       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountPattern      = regexp.MustCompile(`^[0-9]{12}$`)
+	otlpEndpointPattern = regexp.MustCompile(`^https?://[^\s]+$`)
 )
 
 var sinkSpec = &object{
@@ -190,6 +194,22 @@ var spec = &object{
 		}),
 		obj(fieldShutdown, func(c *Config) *Shutdown { return &c.Shutdown }, shutdownSpec, field{
 			doc: "Graceful shutdown on SIGINT/SIGTERM.",
+		}),
+		obj(fieldTelemetry, func(c *Config) *Telemetry { return &c.Telemetry }, telemetrySpec, field{
+			doc: "Metrics and traces. Prometheus metrics are always served at /metrics on `http.listen`; traces are exported only when `otlp_endpoint` is set.",
+		}),
+	},
+}
+
+var telemetrySpec = &object{
+	doc: "Telemetry.",
+	fields: []*field{
+		scalar(fieldOTLPEndpoint, func(t *Telemetry) *string { return &t.OTLPEndpoint }, field{
+			doc:     "OTLP/HTTP endpoint that receives a span per execution and per task call (W3C trace context is taken from event headers and passed on to NATS and HTTP task calls). Empty: no trace export.",
+			pattern: otlpEndpointPattern, patternDoc: "an http:// or https:// URL", example: "http://127.0.0.1:4318",
+		}),
+		scalar(fieldServiceName, func(t *Telemetry) *string { return &t.ServiceName }, field{
+			doc: "service.name of the exported spans and metrics.", def: "expressd", example: "expressd-edge",
 		}),
 	},
 }
