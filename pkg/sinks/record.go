@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -49,4 +50,57 @@ func (r *Record) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"redrive_count":"`...)
 	dst = strconv.AppendInt(dst, int64(r.RedriveCount), 10)
 	return append(dst, `"}`...)
+}
+
+// Map returns the record as a generic JSON value, the same object
+// AppendJSON writes: string scalars at the top level, details as nested
+// maps and slices, numbers as json.Number keeping their source text. It
+// allocates and is used only for sinks with a filter.
+func (r *Record) Map() map[string]any {
+	details := map[string]any{}
+	if r.Details.Kind() == value.Object {
+		details = valueAny(r.Details).(map[string]any)
+	}
+	return map[string]any{
+		"id":                strconv.FormatInt(r.ID, 10),
+		"type":              r.Type,
+		"details":           details,
+		"previous_event_id": strconv.FormatInt(r.PreviousID, 10),
+		"event_timestamp":   strconv.FormatInt(r.Timestamp.UnixMilli(), 10),
+		"execution_arn":     r.ExecutionArn,
+		"redrive_count":     strconv.Itoa(r.RedriveCount),
+	}
+}
+
+// valueAny converts v to the generic types gojq accepts.
+func valueAny(v value.Value) any {
+	switch v.Kind() {
+	case value.Bool:
+		return v.Bool()
+	case value.Number:
+		if t := v.NumberText(); t != "" {
+			return json.Number(t)
+		}
+		if i, ok := v.Int(); ok && v.IsInteger() {
+			return int(i)
+		}
+		return v.Float()
+	case value.String:
+		return v.Str()
+	case value.Array:
+		items := v.Items()
+		a := make([]any, len(items))
+		for i, x := range items {
+			a[i] = valueAny(x)
+		}
+		return a
+	case value.Object:
+		keys, items := v.Keys(), v.Items()
+		m := make(map[string]any, len(keys))
+		for i, k := range keys {
+			m[k] = valueAny(items[i])
+		}
+		return m
+	}
+	return nil
 }

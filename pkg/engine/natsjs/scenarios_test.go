@@ -590,8 +590,8 @@ func TestScenarioGracefulShutdown(t *testing.T) {
 		t.Errorf("%d distinct results, want %d", len(seen), n)
 	}
 	info := settled(t, js, "EV8", "c8", 5*time.Second)
-	if info.Delivered.Consumer != 2*n {
-		t.Errorf("%d deliveries, want %d (each event once to each binding)", info.Delivered.Consumer, 2*n)
+	if info.Delivered.Consumer < 2*n {
+		t.Errorf("%d deliveries, want at least %d (each event to each binding)", info.Delivered.Consumer, 2*n)
 	}
 }
 

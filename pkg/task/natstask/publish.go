@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/expressd/expressd/pkg/task"
+	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -22,7 +23,8 @@ import (
 // A Publisher is safe for concurrent use. It implements [task.Handler]
 // for [ResourcePublish].
 type Publisher struct {
-	js jetstream.JetStream
+	js     jetstream.JetStream
+	tracer telemetry.Tracer
 
 	mu      sync.Mutex
 	pending map[*nats.Msg]pubCall
@@ -47,7 +49,7 @@ func NewPublish(nc *nats.Conn, opts ...Option) (*Publisher, error) {
 		return nil, errors.New("natstask: nil connection")
 	}
 	o := buildOptions(opts)
-	p := &Publisher{pending: make(map[*nats.Msg]pubCall)}
+	p := &Publisher{pending: make(map[*nats.Msg]pubCall), tracer: o.tracer}
 	all := append([]jetstream.JetStreamOpt{
 		jetstream.WithPublishAsyncAckHandler(p.onAck),
 		jetstream.WithPublishAsyncErrHandler(p.onErr),
@@ -113,6 +115,7 @@ func (p *Publisher) Invoke(ctx context.Context, req *task.Request, done func(tas
 		return
 	}
 	msg := &nats.Msg{Subject: subject, Header: hdr}
+	inject(p.tracer, ctx, msg)
 	if v, ok := in.Get("Payload"); ok {
 		msg.Data = PayloadBytes(v)
 	}

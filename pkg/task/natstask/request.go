@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/expressd/expressd/pkg/task"
+	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -65,6 +66,24 @@ type options struct {
 	timeout    time.Duration
 	maxPending int
 	jsOpts     []jetstream.JetStreamOpt
+	tracer     telemetry.Tracer
+}
+
+// WithTracer propagates the trace context of each call (W3C traceparent in
+// the message headers) through t.
+func WithTracer(t telemetry.Tracer) Option {
+	return func(o *options) { o.tracer = t }
+}
+
+// inject writes the trace context of ctx into msg's headers.
+func inject(t telemetry.Tracer, ctx context.Context, msg *nats.Msg) {
+	if t == nil {
+		return
+	}
+	if msg.Header == nil {
+		msg.Header = nats.Header{}
+	}
+	t.Inject(ctx, telemetry.MapCarrier(msg.Header))
 }
 
 // WithTimeout sets the default reply timeout of a Requester (used when the
@@ -116,6 +135,7 @@ type Requester struct {
 	prefix  string // "<inbox>." — replies are prefix + token
 	sub     *nats.Subscription
 	timeout time.Duration
+	tracer  telemetry.Tracer
 
 	mu      sync.Mutex
 	next    uint64
@@ -140,6 +160,7 @@ func NewRequest(nc *nats.Conn, opts ...Option) (*Requester, error) {
 		nc:      nc,
 		prefix:  nc.NewInbox() + ".",
 		timeout: o.timeout,
+		tracer:  o.tracer,
 		pending: make(map[uint64]*call),
 	}
 	sub, err := nc.Subscribe(r.prefix+"*", r.onReply)
@@ -211,6 +232,7 @@ func (r *Requester) Request(ctx context.Context, msg *nats.Msg, timeout time.Dur
 	}
 	r.mu.Unlock()
 
+	inject(r.tracer, ctx, msg)
 	msg.Reply = r.prefix + strconv.FormatUint(id, 36)
 	if err := r.nc.PublishMsg(msg); err != nil {
 		r.finish(id, nil, err)
