@@ -24,10 +24,14 @@ import (
 	"github.com/expressd/expressd/pkg/config"
 	"github.com/expressd/expressd/pkg/engine"
 	"github.com/expressd/expressd/pkg/engine/natsjs"
+	"github.com/expressd/expressd/pkg/sinks"
+	"github.com/expressd/expressd/pkg/sinks/natssink"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/task/httptask"
 	"github.com/expressd/expressd/pkg/task/lambda"
 	"github.com/expressd/expressd/pkg/task/natstask"
+	"github.com/expressd/expressd/pkg/telemetry"
+	oteltel "github.com/expressd/expressd/pkg/telemetry/otel"
 )
 
 // cmdServe runs the daemon until SIGINT or SIGTERM.
@@ -76,6 +80,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // the connection, the task integrations, the binding and the HTTP listener.
 type daemon struct {
 	log      *slog.Logger
+	tel      *oteltel.Telemetry
+	logs     []*sinks.Dispatcher // execution log dispatchers, closed after the binding
 	ns       *server.Server
 	nc       *nats.Conn
 	requests *natstask.Requester
@@ -96,10 +102,19 @@ func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *
 			d.stop(0)
 		}
 	}()
+	tel, err := oteltel.New(oteltel.Options{ServiceName: cfg.Telemetry.ServiceName, OTLPEndpoint: cfg.Telemetry.OTLPEndpoint})
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	d.tel = tel
 	if err := d.connect(cfg); err != nil {
 		return nil, err
 	}
 	reg, err := d.integrations(cfg)
+	if err != nil {
+		return nil, err
+	}
+	logFor, err := d.logging(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +128,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *
 			return nil, fmt.Errorf("machine %s: invalid definition:\n%s", mc.Name, diags.Error())
 		}
 		m := natsjs.Machine{Name: mc.Name, Program: prog, Tasks: reg, Concurrency: mc.Concurrency,
-			Results: mc.Results.Subject, Timeout: mc.Timeout}
+			Results: mc.Results.Subject, Timeout: mc.Timeout, Logging: logFor[mc.Name]}
 		if t := mc.Trigger; t != nil {
 			m.Trigger = &natsjs.Trigger{Stream: t.Stream, Subjects: t.Subjects, Consumer: t.Consumer,
 				MaxDeliver: t.MaxDeliver, AckWait: t.AckWait}
@@ -123,8 +138,9 @@ func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *
 	d.binding, err = natsjs.Start(ctx, natsjs.Options{
 		Conn:     d.nc,
 		Machines: machines,
-		Engine:   engine.Options{Region: cfg.Region, Account: cfg.Account},
-		Logger:   log,
+		Engine: engine.Options{Region: cfg.Region, Account: cfg.Account,
+			Metrics: tel.Metrics(), Tracer: tel.Tracer()},
+		Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -227,12 +243,13 @@ func (d *daemon) connect(cfg *config.Config) error {
 // integrations builds the task registry: nats:request, nats:publish,
 // http:invoke and Lambda (mapped to NATS subjects or HTTP URLs).
 func (d *daemon) integrations(cfg *config.Config) (*task.Registry, error) {
-	req, err := natstask.NewRequest(d.nc, natstask.WithTimeout(cfg.Integrations.NATS.RequestTimeout))
+	tracer := d.tel.Tracer()
+	req, err := natstask.NewRequest(d.nc, natstask.WithTimeout(cfg.Integrations.NATS.RequestTimeout), natstask.WithTracer(tracer))
 	if err != nil {
 		return nil, err
 	}
 	d.requests = req
-	pub, err := natstask.NewPublish(d.nc)
+	pub, err := natstask.NewPublish(d.nc, natstask.WithTracer(tracer))
 	if err != nil {
 		return nil, err
 	}
@@ -240,8 +257,10 @@ func (d *daemon) integrations(cfg *config.Config) (*task.Registry, error) {
 	for name, t := range cfg.Integrations.Lambda.Functions {
 		fns[name] = lambda.Target{Subject: t.Subject, URL: t.URL}
 	}
+	// HTTP task calls carry the execution's trace context.
+	client := &http.Client{Timeout: cfg.Integrations.HTTP.Timeout, Transport: traceTransport{base: http.DefaultTransport, tracer: tracer}}
 	lh, err := lambda.New(lambda.Options{Functions: fns, SubjectPrefix: cfg.Integrations.Lambda.SubjectPrefix,
-		Region: cfg.Region, Account: cfg.Account}, req, &http.Client{Timeout: cfg.Integrations.HTTP.Timeout})
+		Region: cfg.Region, Account: cfg.Account}, req, client)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +272,7 @@ func (d *daemon) integrations(cfg *config.Config) (*task.Registry, error) {
 	}{
 		{"nats:request", natstask.MatchRequest, req},
 		{"nats:publish", natstask.MatchPublish, pub},
-		{"http:invoke", httptask.Match, httptask.New(httptask.WithTimeout(cfg.Integrations.HTTP.Timeout))},
+		{"http:invoke", httptask.Match, httptask.New(httptask.WithTimeout(cfg.Integrations.HTTP.Timeout), httptask.WithClient(client))},
 		{"lambda", lambda.Match, lh},
 	} {
 		if err := reg.Register(r.name, r.match, r.h); err != nil {
@@ -275,6 +294,7 @@ func (d *daemon) serveHTTP(addr string) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
+	mux.Handle("GET /metrics", d.tel.Handler())
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if d.binding == nil || !d.binding.Ready() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
@@ -303,6 +323,13 @@ func (d *daemon) stop(drain time.Duration) {
 	if d.requests != nil {
 		d.requests.Close()
 	}
+	for _, disp := range d.logs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := disp.Close(ctx); err != nil {
+			d.log.Warn("closing log sinks", "error", err)
+		}
+		cancel()
+	}
 	if d.httpSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = d.httpSrv.Shutdown(ctx)
@@ -319,6 +346,78 @@ func (d *daemon) stop(drain time.Duration) {
 		d.ns.Shutdown()
 		d.ns.WaitForShutdown()
 	}
+	if d.tel != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = d.tel.Shutdown(ctx)
+		cancel()
+	}
+}
+
+// logging builds the execution log sinks: one dispatcher for the top-level
+// logging config, shared by the machines that do not override sinks, and
+// one per machine that has its own. It returns each machine's Logging.
+func (d *daemon) logging(cfg *config.Config) (map[string]*engine.Logging, error) {
+	reg := sinks.Builtin()
+	if err := reg.Register(natssink.Plugin(d.nc)); err != nil {
+		return nil, err
+	}
+	build := func(scope, machine string, list []config.Sink) (*sinks.Dispatcher, error) {
+		var named []sinks.Named
+		for i, sc := range list {
+			n, err := reg.New(sinks.Options{Type: sc.Type, Filter: sc.Filter, Buffer: sc.Buffer, Path: sc.Path,
+				Compression: sc.Compression, MaxBytes: int64(sc.MaxBytes), MaxFiles: sc.MaxFiles,
+				Subject: sc.Subject, Stream: sc.Stream, Machine: machine})
+			if err != nil {
+				return nil, fmt.Errorf("%s sinks[%d]: %w", scope, i, err)
+			}
+			n.Name = scope + "/" + sc.Type + "#" + strconv.Itoa(i)
+			named = append(named, n)
+		}
+		disp := sinks.NewDispatcher(named, d.tel.Metrics(), d.log)
+		d.logs = append(d.logs, disp)
+		return disp, nil
+	}
+	var global *sinks.Dispatcher
+	out := map[string]*engine.Logging{}
+	for _, mc := range cfg.Machines {
+		eff := mc.EffectiveLogging(cfg.Logging)
+		level, err := engine.ParseLevel(string(eff.Level))
+		if err != nil {
+			return nil, fmt.Errorf("machine %s: %w", mc.Name, err)
+		}
+		if level == engine.LevelOff || len(eff.Sinks) == 0 {
+			continue
+		}
+		var disp *sinks.Dispatcher
+		if mc.Logging != nil && mc.Logging.Sinks != nil {
+			if disp, err = build("machines."+mc.Name, mc.Name, eff.Sinks); err != nil {
+				return nil, err
+			}
+		} else {
+			if global == nil {
+				if global, err = build("logging", "", cfg.Logging.Sinks); err != nil {
+					return nil, err
+				}
+			}
+			disp = global
+		}
+		out[mc.Name] = &engine.Logging{Level: level, IncludeData: eff.IncludeExecutionData, Emit: disp.Emit}
+	}
+	return out, nil
+}
+
+// traceTransport injects the trace context of each request's context into
+// its headers (W3C traceparent), for HTTP task calls.
+type traceTransport struct {
+	base   http.RoundTripper
+	tracer telemetry.Tracer
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t traceTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	t.tracer.Inject(r.Context(), telemetry.MapCarrier(r.Header))
+	return t.base.RoundTrip(r)
 }
 
 // redactURL hides passwords in NATS URLs for messages.
