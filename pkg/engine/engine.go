@@ -207,8 +207,7 @@ type run struct {
 	task      *vm.Task // the task being called (for its log events)
 	taskSpan  telemetry.Span
 	taskStart time.Time
-	last      int64 // id of this run's last log event (previous_event_id chain)
-	entered   bool  // a state was entered (the first has previous_event_id 0)
+	entered   bool // a state was entered (the first has previous_event_id 0)
 }
 
 type fork struct {
@@ -289,6 +288,7 @@ func (en *Engine) start(s Start) {
 	rt.tctx, rt.span = en.opts.Tracer.StartExecution(context.Background(), machine, name, s.Trace)
 	if s.Logging != nil && s.Logging.Level != LevelOff && s.Logging.Emit != nil {
 		rt.log = &logger{cfg: s.Logging, arn: rt.ctx.ExecutionID, machine: machine}
+		r.e.SetEventCounter(&rt.log.next)
 		en.logExecutionStarted(r)
 	}
 	if s.InputSize > 0 {
@@ -458,8 +458,8 @@ func (en *Engine) limitOf(rt *root) time.Duration {
 func (en *Engine) step(r *run) {
 	before := r.e.Transitions()
 	en.cur = r
-	if r.root.log != nil {
-		en.m.SetTracer(en)
+	if lg := r.root.log; lg != nil && lg.cfg.Level == LevelAll {
+		en.m.SetTracer(en) // below ALL the VM only numbers state events
 	} else {
 		en.m.SetTracer(nil)
 	}
@@ -583,12 +583,14 @@ func (en *Engine) fork(r *run, spec vm.ForkSpec) {
 		}
 	}
 	r.fork = f
-	if spec.Map {
+	if !wants(r, evMapStarted) {
+		skip(r)
+	} else if spec.Map {
 		en.event(r, evMapStarted, "", func() value.Value { return obj("length", value.FromInt(int64(n))) })
 	} else {
 		en.event(r, evParallelStarted, "", nil)
 	}
-	f.startedID = r.last
+	f.startedID, _ = r.e.LastEvent()
 	if n == 0 {
 		r.fork = nil
 		en.event(r, evMapSucceeded, "", nil)
@@ -607,12 +609,16 @@ func (en *Engine) startChild(parent *run) {
 	f.next++
 	f.running++
 	c := &run{e: parent.e.Child(f.spec.Entries[i], f.spec.Inputs[i]), root: parent.root, parent: parent, index: i}
+	if lg := parent.root.log; lg != nil {
+		c.e.SetEventCounter(&lg.next)
+	}
 	if f.spec.Map {
 		c.e.SetMapItem(i, f.spec.Items[i])
 		en.iterationEvent(parent, evMapIterationStarted, i)
-		c.last = parent.last
+		last, _ := parent.e.LastEvent()
+		c.e.SetLastEvent(last)
 	} else {
-		c.last = f.startedID
+		c.e.SetLastEvent(f.startedID)
 	}
 	f.kids[i] = c
 	en.runq = append(en.runq, c)
@@ -622,6 +628,9 @@ func (en *Engine) startChild(parent *run) {
 // contribution to its Parallel/Map.
 func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 	rt := r.root
+	if fail != nil {
+		en.logFailStateEntered(r)
+	}
 	if r.parent == nil {
 		if fail != nil {
 			en.finish(rt, Result{Status: Failed, Error: fail.Error, Cause: fail.Cause, HasError: fail.HasError, HasCause: fail.HasCause})
@@ -752,6 +761,10 @@ func (en *Engine) finish(rt *root, res Result) {
 // {name, index} on the Map's run.
 func (en *Engine) iterationEvent(p *run, t evType, index int) {
 	if p.root.log == nil {
+		return
+	}
+	if !wants(p, t) {
+		skip(p)
 		return
 	}
 	name := p.fork.spec.State

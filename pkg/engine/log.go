@@ -174,9 +174,10 @@ type logger struct {
 	region  string
 }
 
-// event records one history event of run r. details is called only when
-// the event is logged at the configured level; the id is consumed either
-// way (AWS does not renumber filtered events).
+// event numbers one history event of run r (an event the engine produces:
+// execution, task, Map, Parallel). details is called only when the event
+// is logged at the configured level; the id is consumed either way (AWS
+// does not renumber filtered events).
 func (en *Engine) event(r *run, t evType, name string, details func() value.Value) int64 {
 	lg := r.root.log
 	if lg == nil {
@@ -184,14 +185,36 @@ func (en *Engine) event(r *run, t evType, name string, details func() value.Valu
 	}
 	lg.next++
 	id := lg.next
-	prev := r.last
-	r.last = id
+	prev, _ := r.e.LastEvent()
+	r.e.SetLastEvent(id)
+	en.emit(r, id, prev, t, name, details)
+	return id
+}
+
+// wants reports whether r's execution logs events of type t; when it does
+// not, callers number the event with skip instead of building its details.
+func wants(r *run, t evType) bool {
+	lg := r.root.log
+	return lg != nil && lg.cfg.Level >= evLevel[t]
+}
+
+// skip numbers an event that is not logged.
+func skip(r *run) {
+	if lg := r.root.log; lg != nil {
+		lg.next++
+		r.e.SetLastEvent(lg.next)
+	}
+}
+
+// emit logs event id if the configured level wants its type.
+func (en *Engine) emit(r *run, id, prev int64, t evType, name string, details func() value.Value) {
+	lg := r.root.log
 	level := evLevel[t]
-	if t == evStateEntered && name == "FailStateEntered" {
+	if name == "FailStateEntered" {
 		level = LevelError
 	}
 	if lg.cfg.Level < level {
-		return id
+		return
 	}
 	if name == "" {
 		name = evNames[t]
@@ -206,7 +229,6 @@ func (en *Engine) event(r *run, t evType, name string, details func() value.Valu
 		rec.Details = value.EmptyObject()
 	}
 	lg.cfg.Emit(rec)
-	return id
 }
 
 // obj builds a details object from alternating keys and values.
@@ -238,18 +260,18 @@ func (lg *logger) data(key string, v value.Value) []any {
 	return []any{key, jsonString(v), key + "Details", notTruncated}
 }
 
-// StateEntered implements vm.Tracer: <Type>StateEntered.
+// StateEntered implements vm.Tracer: <Type>StateEntered. The tracer is
+// installed at level ALL only; the VM has already numbered the event.
 func (en *Engine) StateEntered(e *vm.Execution, state int, input value.Value) {
 	r := en.cur
 	lg := r.root.log
 	st := &e.Program().States[state]
-	names := stateEventNames[st.Type]
+	id, prev := e.LastEvent()
 	if r.parent == nil && !r.entered {
-		// AWS: the first state-entered event of an execution has previous 0.
-		r.last = 0
+		prev = 0 // AWS: the first state-entered event has previous 0
 	}
 	r.entered = true
-	en.event(r, evStateEntered, names[0], func() value.Value {
+	en.emit(r, id, prev, evStateEntered, stateEventNames[st.Type][0], func() value.Value {
 		kv := append([]any{"name", value.FromString(st.Name)}, lg.data("input", input)...)
 		return obj(kv...)
 	})
@@ -260,8 +282,8 @@ func (en *Engine) StateExited(e *vm.Execution, state int, output value.Value) {
 	r := en.cur
 	lg := r.root.log
 	st := &e.Program().States[state]
-	names := stateEventNames[st.Type]
-	en.event(r, evStateExited, names[1], func() value.Value {
+	id, prev := e.LastEvent()
+	en.emit(r, id, prev, evStateExited, stateEventNames[st.Type][1], func() value.Value {
 		kv := append([]any{"name", value.FromString(st.Name)}, lg.data("output", output)...)
 		if lg.cfg.IncludeData {
 			var ak []string
@@ -276,6 +298,28 @@ func (en *Engine) StateExited(e *vm.Execution, state int, output value.Value) {
 			}
 		}
 		return obj(kv...)
+	})
+}
+
+// logFailStateEntered logs the FailStateEntered event of a run that ended
+// in a Fail state, below level ALL (where no tracer saw it): the VM
+// numbered it when the state was entered.
+func (en *Engine) logFailStateEntered(r *run) {
+	lg := r.root.log
+	if lg == nil || lg.cfg.Level == LevelAll || lg.cfg.Level < LevelError {
+		return
+	}
+	si := r.e.State()
+	if si < 0 {
+		return
+	}
+	st := &r.e.Program().States[si]
+	if st.Type != "Fail" {
+		return
+	}
+	id, prev := r.e.LastEvent()
+	en.emit(r, id, prev, evStateEntered, "FailStateEntered", func() value.Value {
+		return obj(append([]any{"name", value.FromString(st.Name)}, lg.data("input", r.e.StateInput())...)...)
 	})
 }
 
@@ -296,6 +340,11 @@ func resourceParts(arn string) (string, string) {
 func (en *Engine) logTaskScheduled(r *run, t *vm.Task, input value.Value, timeout int64) {
 	lg := r.root.log
 	if lg == nil {
+		return
+	}
+	if !wants(r, evTaskScheduled) { // scheduled and started are ALL-only
+		skip(r)
+		skip(r)
 		return
 	}
 	if t.LegacyLambda {
@@ -341,6 +390,10 @@ func (en *Engine) logTaskEnded(r *run, t *vm.Task, out value.Value, fail *vm.Fai
 		}
 		return kv
 	}
+	if fail == nil && !wants(r, evTaskSucceeded) {
+		skip(r)
+		return
+	}
 	if t.LegacyLambda {
 		switch {
 		case fail == nil:
@@ -367,7 +420,8 @@ func (en *Engine) logTaskEnded(r *run, t *vm.Task, out value.Value, fail *vm.Fai
 // logExecutionStarted logs ExecutionStarted (id 1, previous 0).
 func (en *Engine) logExecutionStarted(r *run) {
 	lg := r.root.log
-	if lg == nil {
+	if !wants(r, evExecutionStarted) {
+		skip(r)
 		return
 	}
 	en.event(r, evExecutionStarted, "", func() value.Value {
@@ -383,11 +437,12 @@ func (en *Engine) logExecutionEnded(rt *root, r *run, res *Result) {
 	if lg == nil {
 		return
 	}
-	if r == nil {
-		r = &run{root: rt, last: lg.next}
-	}
 	switch res.Status {
 	case Succeeded:
+		if !wants(r, evExecutionSucceeded) {
+			skip(r)
+			return
+		}
 		en.event(r, evExecutionSucceeded, "", func() value.Value { return obj(lg.data("output", res.Output)...) })
 	default:
 		t := evExecutionFailed

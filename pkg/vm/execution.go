@@ -89,6 +89,10 @@ type Execution struct {
 	events      int64 // AWS history event counter (for "entered at the event id #N")
 	stateEvent  int64
 	transitions int64
+	// counter, when set, numbers the execution's history events across all
+	// its runs (logs); lastEv and prevEv are this run's last two ids.
+	counter        *int64
+	lastEv, prevEv int64
 	done        bool
 }
 
@@ -129,6 +133,8 @@ func (e *Execution) Reset(p *Program, entry uint32, input value.Value, ctx *Cont
 	e.stateEvent = 0
 	e.transitions = 0
 	e.done = false
+	e.counter = nil
+	e.lastEv, e.prevEv = 0, 0
 }
 
 // Child returns a new execution of the same program for a Parallel branch
@@ -211,3 +217,23 @@ func (e *Execution) PendingAssignments(fn func(name string, v value.Value)) {
 		fn(e.prog.VarNames[pv.slot], pv.v)
 	}
 }
+
+// SetEventCounter makes the VM number state entered/exited events with a
+// counter shared by the execution and all its children (execution logs);
+// the engine numbers its own events (tasks, Map, Parallel) with it too.
+func (e *Execution) SetEventCounter(c *int64) { e.counter = c }
+
+// countEvent takes the next event id for this run.
+func (e *Execution) countEvent() {
+	*e.counter++
+	e.prevEv, e.lastEv = e.lastEv, *e.counter
+}
+
+// LastEvent returns the id of this run's last event and the one before it.
+func (e *Execution) LastEvent() (last, prev int64) { return e.lastEv, e.prevEv }
+
+// SetLastEvent records an event the engine numbered for this run.
+func (e *Execution) SetLastEvent(id int64) { e.prevEv, e.lastEv = e.lastEv, id }
+
+// StateInput returns the raw input of the current state.
+func (e *Execution) StateInput() value.Value { return e.regs[RegIn] }

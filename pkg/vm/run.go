@@ -159,6 +159,9 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			}
 			e.regs[RegEff] = e.regs[RegIn]
 			e.sizes[RegEff] = e.sizes[RegIn]
+			if e.counter != nil {
+				e.countEvent()
+			}
 			if m.trace != nil {
 				m.trace.StateEntered(e, int(in.A), e.regs[RegIn])
 			}
@@ -260,6 +263,9 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			}
 		case OpGoto:
 			out := e.regs[RegOut]
+			if e.counter != nil {
+				e.countEvent()
+			}
 			if m.trace != nil {
 				m.trace.StateExited(e, int(e.state), out)
 			}
@@ -345,6 +351,9 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			return Status{Kind: Fork, Fork: spec}
 		case OpSucceed:
 			out := e.regs[RegOut]
+			if e.counter != nil && e.state >= 0 {
+				e.countEvent()
+			}
 			if m.trace != nil && e.state >= 0 {
 				m.trace.StateExited(e, int(e.state), out)
 			}
@@ -440,6 +449,9 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 						}
 					}
 					out := e.regs[RegOut]
+					if e.counter != nil {
+						e.countEvent()
+					}
 					if m.trace != nil {
 						m.trace.StateExited(e, int(e.state), out)
 					}
