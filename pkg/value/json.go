@@ -6,6 +6,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MaxDepth is the default nesting limit of Parse. Step Functions payloads are
@@ -33,13 +34,25 @@ func Parse(data []byte) (Value, error) {
 
 // ParseDepth is Parse with an explicit nesting limit.
 func ParseDepth(data []byte, maxDepth int) (Value, error) {
+	return parse(data, maxDepth, false)
+}
+
+// ParseOwned is Parse for a buffer that the caller hands over: string
+// values without escapes refer to data instead of copying it, so data must
+// never be modified afterwards (a NATS message's payload, a file read for
+// this purpose). The whole buffer stays alive while any such string does.
+func ParseOwned(data []byte) (Value, error) {
+	return parse(data, MaxDepth, true)
+}
+
+func parse(data []byte, maxDepth int, owned bool) (Value, error) {
 	p := parsers.Get().(*parser)
 	defer func() {
 		p.data = nil
 		p.pop(0, 0)
 		parsers.Put(p)
 	}()
-	p.data, p.pos, p.maxDepth = data, 0, maxDepth
+	p.data, p.pos, p.maxDepth, p.owned = data, 0, maxDepth, owned
 	p.skipWS()
 	v, err := p.value(0)
 	if err != nil {
@@ -69,6 +82,7 @@ type parser struct {
 	pos      int
 	maxDepth int
 	scratch  []byte
+	owned    bool     // data belongs to the result: strings may refer to it
 	keys     []string // member names of the objects being parsed
 	vals     []Value  // members and elements of the containers being parsed
 	intern   [internSlots]string
@@ -377,7 +391,12 @@ func (p *parser) string() (string, error) {
 	for p.pos < len(d) {
 		c := d[p.pos]
 		if c == '"' {
-			s := string(d[start:p.pos])
+			var s string
+			if p.owned && p.pos > start {
+				s = unsafe.String(&d[start], p.pos-start) // data is never modified (ParseOwned)
+			} else {
+				s = string(d[start:p.pos])
+			}
 			p.pos++
 			return s, nil
 		}
@@ -560,9 +579,19 @@ const hexDigits = "0123456789abcdef"
 func AppendQuoted(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for i < len(s) {
+		// Skip 8 bytes at a time while none needs escaping (SWAR: no byte
+		// below 0x20, no '"', no '\\').
+		for i+8 <= len(s) && !needsEscape8(load64(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -582,10 +611,34 @@ func AppendQuoted(dst []byte, s string) []byte {
 		default:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
-		start = i + 1
+		i++
+		start = i
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// load64 reads 8 bytes of s at i, little endian.
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// needsEscape8 reports whether any of the 8 bytes in x is below 0x20, '"'
+// or '\\' (bytes >= 0x80 never need escaping).
+func needsEscape8(x uint64) bool {
+	ascii := ^x & msb // bytes below 0x80
+	lt20 := (x - lsb*0x20) & ascii
+	q := x ^ (lsb * '"')
+	bs := x ^ (lsb * '\\')
+	eq := ((q - lsb) & ^q | (bs-lsb)&^bs) & msb
+	return lt20&msb|eq != 0
 }
 
 // JSON returns the compact JSON encoding of v.

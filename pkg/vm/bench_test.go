@@ -56,7 +56,7 @@ type runner struct {
 // run executes prog on JSON text and returns the output JSON text. The
 // returned slice is reused by the next call.
 func (r *runner) run(prog *vm.Program, in []byte) ([]byte, error) {
-	v, err := value.Parse(in)
+	v, err := value.ParseOwned(in) // the input text is never modified
 	if err != nil {
 		return nil, err
 	}

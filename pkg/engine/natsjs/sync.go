@@ -43,7 +43,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 	if len(data) == 0 {
 		data = []byte("{}")
 	}
-	input, err := value.Parse(data)
+	input, err := value.ParseOwned(data) // nats.go gives each message its own payload buffer
 	if err != nil {
 		fail(ErrInvalidInput, "The request is not valid JSON: "+err.Error())
 		return
