@@ -59,7 +59,7 @@ func BenchmarkEngineLogging(b *testing.B) {
 			n := 0
 			b.ReportAllocs()
 			for b.Loop() {
-				v, err := value.Parse(in)
+				v, err := value.ParseOwned(in)
 				if err != nil {
 					b.Fatal(err)
 				}

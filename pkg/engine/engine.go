@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	mrand "math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -133,10 +135,14 @@ type Start struct {
 // loop (Run or Drain); Start and task completions may come from any
 // goroutine.
 type Engine struct {
-	opts  Options
-	clock Clock
-	m     vm.Machine
-	cur   *run // the run being stepped (for the vm.Tracer callbacks)
+	opts     Options
+	machines map[*vm.Program]*machineInfo // loop goroutine only
+	rng      *mrand.ChaCha8
+	// freeExecs recycles the Executions of finished executions.
+	freeExecs []*vm.Execution
+	clock     Clock
+	m         vm.Machine
+	cur       *run // the run being stepped (for the vm.Tracer callbacks)
 
 	runq   []*run
 	timers timerQueue
@@ -144,8 +150,11 @@ type Engine struct {
 	tasks  int // task calls in flight
 
 	mu    sync.Mutex
-	inbox []func() // starts and completions posted from other goroutines
-	wake  chan struct{}
+	inbox []func() // completions posted from other goroutines
+	// starts queued by Start; spare is the other half of a double buffer
+	// so that queueing does not allocate in the steady state.
+	starts, spare []Start
+	wake          chan struct{}
 }
 
 // New returns an engine.
@@ -178,8 +187,13 @@ func New(opts Options) *Engine {
 
 // root is the bookkeeping shared by an execution and all its children.
 type root struct {
-	start       Start
-	ctx         *vm.Context
+	start Start
+	ctx   *vm.Context
+	// Storage for the parts every execution has, allocated with the root:
+	// one allocation instead of four.
+	ctxMem      vm.Context
+	deadlineMem timer
+	topMem      run
 	started     time.Time
 	finished    bool
 	invocations map[uint32]int
@@ -224,7 +238,13 @@ type fork struct {
 
 // Start queues an execution. It is safe to call from any goroutine.
 func (en *Engine) Start(s Start) {
-	en.post(func() { en.start(s) })
+	en.mu.Lock()
+	en.starts = append(en.starts, s)
+	en.mu.Unlock()
+	select {
+	case en.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (en *Engine) post(f func()) {
@@ -237,9 +257,60 @@ func (en *Engine) post(f func()) {
 	}
 }
 
-func newUUID() string {
+// maxFreeExecutions bounds the recycled Executions an engine keeps.
+const maxFreeExecutions = 1024
+
+// execution returns a reset Execution, recycled when one is free.
+func (en *Engine) execution(p *vm.Program, input value.Value, ctx *vm.Context) *vm.Execution {
+	if n := len(en.freeExecs); n > 0 {
+		e := en.freeExecs[n-1]
+		en.freeExecs[n-1] = nil
+		en.freeExecs = en.freeExecs[:n-1]
+		e.Reset(p, 0, input, ctx)
+		return e
+	}
+	return vm.NewExecution(p, input, ctx)
+}
+
+// machineInfo holds the per-machine strings of every execution's context,
+// built once per program.
+type machineInfo struct {
+	name, arn, execPrefix, roleArn string
+}
+
+func (en *Engine) machineOf(p *vm.Program) *machineInfo {
+	if mi := en.machines[p]; mi != nil {
+		return mi
+	}
+	name := p.Name
+	if name == "" {
+		name = "StateMachine"
+	}
+	prefix := "arn:aws:states:" + en.opts.Region + ":" + en.opts.Account + ":"
+	mi := &machineInfo{
+		name:       name,
+		arn:        prefix + "stateMachine:" + name,
+		execPrefix: prefix + "express:" + name + ":",
+		roleArn:    "arn:aws:iam::" + en.opts.Account + ":role/expressd",
+	}
+	if en.machines == nil {
+		en.machines = map[*vm.Program]*machineInfo{}
+	}
+	en.machines[p] = mi
+	return mi
+}
+
+// newUUID returns a random version 4 UUID from the engine's generator
+// (seeded from crypto/rand; the ids need to be unique, not secret).
+func (en *Engine) newUUID() string {
+	if en.rng == nil {
+		var seed [32]byte
+		_, _ = rand.Read(seed[:])
+		en.rng = mrand.NewChaCha8(seed)
+	}
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], en.rng.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], en.rng.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte
@@ -259,29 +330,25 @@ func (en *Engine) start(s Start) {
 	now := en.clock.Now()
 	name := s.Name
 	if name == "" {
-		name = newUUID()
+		name = en.newUUID()
 	}
-	machine := s.Program.Name
-	if machine == "" {
-		machine = "StateMachine"
+	mi := en.machineOf(s.Program)
+	machine := mi.name
+	rt := &root{start: s, started: now}
+	rt.ctxMem = vm.Context{
+		ExecutionID:      mi.execPrefix + name + ":" + en.newUUID(),
+		ExecutionName:    name,
+		StartTime:        now,
+		Input:            s.Input,
+		RoleArn:          mi.roleArn,
+		StateMachineID:   mi.arn,
+		StateMachineName: machine,
+		HasRedrive:       !s.Sync,
 	}
-	arnPrefix := "arn:aws:states:" + en.opts.Region + ":" + en.opts.Account + ":"
-	rt := &root{
-		start: s,
-		ctx: &vm.Context{
-			ExecutionID:      arnPrefix + "express:" + machine + ":" + name + ":" + newUUID(),
-			ExecutionName:    name,
-			StartTime:        now,
-			Input:            s.Input,
-			RoleArn:          "arn:aws:iam::" + en.opts.Account + ":role/expressd",
-			StateMachineID:   arnPrefix + "stateMachine:" + machine,
-			StateMachineName: machine,
-			HasRedrive:       !s.Sync,
-		},
-		started: now,
-	}
+	rt.ctx = &rt.ctxMem
 	en.active++
-	r := &run{e: vm.NewExecution(s.Program, s.Input, rt.ctx), root: rt}
+	r := &rt.topMem
+	r.e, r.root = en.execution(s.Program, s.Input, rt.ctx), rt
 	rt.top = r
 	en.opts.Metrics.ExecutionStarted(machine)
 	en.opts.Metrics.InFlight(machine, 1)
@@ -307,7 +374,8 @@ func (en *Engine) start(s Start) {
 			Cause: "The execution input exceeds the maximum size of " + strconv.Itoa(vm.PayloadLimit) + " bytes."})
 		return
 	}
-	rt.deadline = &timer{at: now.Add(limit), r: r, kind: timerTimeout}
+	rt.deadlineMem = timer{at: now.Add(limit), r: r, kind: timerTimeout}
+	rt.deadline = &rt.deadlineMem
 	en.timers.push(rt.deadline)
 	en.runq = append(en.runq, r)
 }
@@ -404,10 +472,19 @@ func (en *Engine) takeInbox() {
 	en.mu.Lock()
 	fs := en.inbox
 	en.inbox = nil
+	starts := en.starts
+	en.starts = en.spare[:0]
 	en.mu.Unlock()
 	for _, f := range fs {
 		f()
 	}
+	for i := range starts {
+		en.start(starts[i])
+		starts[i] = Start{}
+	}
+	en.mu.Lock()
+	en.spare = starts[:0]
+	en.mu.Unlock()
 }
 
 func (en *Engine) fireTimers() {
@@ -732,6 +809,11 @@ func (en *Engine) finish(rt *root, res Result) {
 	}
 	rt.finished = true
 	en.active--
+	if len(en.freeExecs) < maxFreeExecutions {
+		// Stale references to the run (timers, late task completions, queue
+		// entries) check rt.finished before touching its Execution.
+		en.freeExecs = append(en.freeExecs, rt.top.e)
+	}
 	en.timers.remove(rt.deadline)
 	rt.deadline = nil
 	// Task calls still in flight are abandoned: they are counted out here
