@@ -494,7 +494,7 @@ machines: [{name: m, definition: m.asl.json}]
 		"%v":            fmt.Sprintf("%v", c),
 		"%+v pointer":   fmt.Sprintf("%+v", *c),
 		"%#v":           fmt.Sprintf("%#v", c),
-		"%s nats":       fmt.Sprintf("%s", c.NATS),
+		"%s nats":       c.NATS.String(),
 		"%#v nats":      fmt.Sprintf("%#v", c.NATS),
 		"%x secret":     fmt.Sprintf("%x", c.NATS.Token),
 		"Redacted %+v":  fmt.Sprintf("%+v", c.Redacted().NATS.URL),

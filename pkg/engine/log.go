@@ -171,7 +171,6 @@ type logger struct {
 	arn     string
 	machine string
 	next    int64 // ids are 1-based
-	region  string
 }
 
 // event numbers one history event of run r (an event the engine produces:

@@ -40,7 +40,7 @@ func TestMapCarrierSet(t *testing.T) {
 	if got, want := len(h), 2; got != want {
 		t.Fatalf("got %d keys, want %d: %v", got, want, h)
 	}
-	if got := h["traceparent"]; !slices.Equal(got, []string{"new"}) {
+	if got := map[string][]string(h)["traceparent"]; !slices.Equal(got, []string{"new"}) { // exact W3C key, not canonicalized
 		t.Errorf("got traceparent %q, want [new]", got)
 	}
 	keys := c.Keys()

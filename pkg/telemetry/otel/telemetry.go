@@ -137,7 +137,7 @@ func New(opts Options) (*Telemetry, error) {
 			spanOpt,
 			sdktrace.WithResource(res),
 			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(opts.SampleRatio))),
-			sdktrace.WithSpanLimits(limits),
+			sdktrace.WithRawSpanLimits(limits),
 		)
 		t.tracer = newTracer(t.tp.Tracer(instrumentationName))
 	} else {
