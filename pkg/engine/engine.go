@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/expressd/expressd/pkg/internal/uuid"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
@@ -311,19 +311,7 @@ func (en *Engine) newUUID() string {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], en.rng.Uint64())
 	binary.LittleEndian.PutUint64(b[8:], en.rng.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	return uuid.Format(b)
 }
 
 func (en *Engine) start(s Start) {

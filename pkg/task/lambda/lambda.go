@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/expressd/expressd/pkg/internal/uuid"
 	"io"
 	"net/http"
 	"net/url"
@@ -230,7 +231,7 @@ type call struct {
 
 // Invoke implements [task.Handler].
 func (h *Handler) Invoke(ctx context.Context, req *task.Request, done func(task.Result)) {
-	c := &call{h: h, requestID: newUUID(), done: done}
+	c := &call{h: h, requestID: uuid.New(), done: done}
 	var payload []byte
 	if req.Resource == ResourceInvoke {
 		var e *task.Error
@@ -480,25 +481,6 @@ func (c *call) success(body []byte) task.Result {
 		},
 	)
 	return task.Result{Output: out}
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }
 
 // traceID returns an X-Ray style trace header value.
