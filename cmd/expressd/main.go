@@ -23,6 +23,7 @@ Usage:
   expressd serve [--config FILE]
   expressd publish [--server URL] [--count N] [--rate R] [--msg-id ID] SUBJECT DATA
   expressd results [--server URL] [--follow] [--last N] MACHINE
+  expressd bench vm|e2e|parked --definition F [--input F] [--expect F] [flags]   (load tests; see bench/README.md)
 
 Definitions are JSON (.asl.json, .json) or YAML (.asl.yaml, .yaml, .yml).
 Run 'expressd <command> -h' for the flags of a command.
@@ -51,6 +52,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdPublish(args[1:], stdout, stderr)
 	case "results":
 		return cmdResults(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

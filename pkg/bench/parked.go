@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,10 @@ type ParkedOptions struct {
 	Chunk    int
 	Progress io.Writer
 	TTY      bool
+	// HeapProfile, when set, receives a heap profile taken while every
+	// execution is parked (pprof -sample_index=inuse_space shows what each
+	// parked execution holds).
+	HeapProfile io.Writer
 }
 
 // ParkedResult is the report of RunParked. JSON field names are the
@@ -117,6 +122,11 @@ func RunParked(w *Workload, opts ParkedOptions) (*ParkedResult, error) {
 	}
 	res.Parked = en.Active()
 	heapAfter := liveHeap()
+	if opts.HeapProfile != nil {
+		if err := pprof.WriteHeapProfile(opts.HeapProfile); err != nil {
+			return nil, err
+		}
+	}
 	runtime.KeepAlive(en)
 	res.HeapBefore, res.HeapAfter = heapBefore, heapAfter
 	res.ParkSec = parkTime.Seconds()
