@@ -637,7 +637,7 @@ func needsEscape8(x uint64) bool {
 	lt20 := (x - lsb*0x20) & ascii
 	q := x ^ (lsb * '"')
 	bs := x ^ (lsb * '\\')
-	eq := ((q - lsb) & ^q | (bs-lsb)&^bs) & msb
+	eq := ((q-lsb) & ^q | (bs-lsb)&^bs) & msb
 	return lt20&msb|eq != 0
 }
 

@@ -93,7 +93,7 @@ type Execution struct {
 	// its runs (logs); lastEv and prevEv are this run's last two ids.
 	counter        *int64
 	lastEv, prevEv int64
-	done        bool
+	done           bool
 }
 
 // NewExecution returns an execution of p that starts at the first state

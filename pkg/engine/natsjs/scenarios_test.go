@@ -381,7 +381,7 @@ func TestScenarioDLQMaxDeliver(t *testing.T) {
 		"Parameters":{"Subject":"svc.count6","Payload.$":"$"},"End":true}}}`
 	startBinding(t, nc, natsjs.Options{Machines: []natsjs.Machine{{
 		Name: "dlq6", Program: compileNamed(t, "dlq6", def, reg), Tasks: reg, Concurrency: 16, Timeout: time.Minute,
-		Results: "expressd.nostream.dlq6", // outside expressd.results.>: no stream stores it
+		Results: "expressd.nostream.dlq6",                                                                                           // outside expressd.results.>: no stream stores it
 		Trigger: &natsjs.Trigger{Stream: "EV6", Subjects: []string{"ev6"}, Consumer: "c6", MaxDeliver: 3, AckWait: 5 * time.Second}, // redeliveries come from the naks, not from ack_wait
 	}}})
 	msg := nats.NewMsg("ev6")
