@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -64,6 +65,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	tuneGC()
 	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "expressd serve: %v\n", err)
@@ -431,4 +433,19 @@ func redactURL(u string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// daemonGCPercent is the garbage collector target of the daemon when GOGC
+// is not set: the live heap of a running daemon is small (events in flight,
+// parked executions), and at the default of 100 a busy daemon collects so
+// often that mark phases dominate its tail latency (bench e2e at 10,000
+// executions/s: p99 of 9-19 ms at GOGC=100, about 5 ms with collection off).
+// 400 trades some memory for far fewer collections; GOGC and GOMEMLIMIT in
+// the environment take precedence.
+const daemonGCPercent = 400
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(daemonGCPercent)
+	}
 }
