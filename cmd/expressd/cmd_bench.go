@@ -180,6 +180,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		}
 		res = r
 	case "e2e":
+		tuneGC() // the daemon's setting: measure what serve runs with
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		r, err := bench.RunE2E(ctx, w, bench.E2EOptions{Events: *events, Rate: *rate, Concurrency: *concurrency,
