@@ -78,7 +78,7 @@ func (r *ParkedResult) WriteText(w io.Writer) {
 	rows(w,
 		"bytes/exec", num(r.BytesPerExec), "live heap per parked execution",
 		"payload", Group(int64(r.PayloadBytes)), fmt.Sprintf("bytes of input JSON (parsed: %s bytes of heap)", num(r.InputValueBytes)),
-		"beyond payload", num(r.BeyondPayload), "bytes/exec − payload",
+		"beyond payload", num(r.BeyondPayload), "bytes/exec − the parsed payload (the engine's own cost; target ≤ 1 KiB)",
 		"heap", fmt.Sprintf("%.1f MiB", float64(r.HeapAfter-min(r.HeapAfter, r.HeapBefore))/(1<<20)), fmt.Sprintf("for all %s", Group(int64(r.Parked))),
 		"parked/s", num(r.ParkedPerSec), fmt.Sprintf("%.2f s to start and park all", r.ParkSec),
 	)

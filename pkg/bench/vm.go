@@ -72,13 +72,15 @@ func NewVMRunner(prog *vm.Program) (*VMRunner, error) {
 	name := prog.Name
 	r := &VMRunner{prog: prog}
 	r.ctx = vm.Context{
-		ExecutionID:      "arn:aws:states:us-east-1:123456789012:express:" + name + ":bench:00000000-0000-4000-8000-000000000000",
-		ExecutionName:    "bench",
-		StartTime:        time.Now(),
-		RoleArn:          "arn:aws:iam::123456789012:role/expressd",
-		StateMachineID:   "arn:aws:states:us-east-1:123456789012:stateMachine:" + name,
-		StateMachineName: name,
-		HasRedrive:       true,
+		ExecutionID:   "arn:aws:states:us-east-1:123456789012:express:" + name + ":bench:00000000-0000-4000-8000-000000000000",
+		ExecutionName: "bench",
+		StartTime:     time.Now(),
+		Machine: &vm.MachineInfo{
+			ID:      "arn:aws:states:us-east-1:123456789012:stateMachine:" + name,
+			Name:    name,
+			RoleArn: "arn:aws:iam::123456789012:role/expressd",
+		},
+		HasRedrive: true,
 	}
 	return r, nil
 }

@@ -187,21 +187,25 @@ func New(opts Options) *Engine {
 
 // root is the bookkeeping shared by an execution and all its children.
 type root struct {
-	start Start
-	ctx   *vm.Context
+	// What is kept of the Start: the fields used after the start.
+	prog    *vm.Program
+	tasks   *task.Registry
+	done    func(Result)
+	timeout time.Duration
+
+	ctx *vm.Context
 	// Storage for the parts every execution has, allocated with the root:
 	// one allocation instead of four.
 	ctxMem      vm.Context
 	deadlineMem timer
-	topMem      run
-	started     time.Time
+	top         run // the top-level run
+
 	finished    bool
+	inflight    int32 // task calls in flight (counted in Engine.tasks)
 	invocations map[uint32]int
 	transitions int64
 	deadline    *timer // the execution cap, removed when the execution ends
-	inflight    int    // task calls in flight (counted in Engine.tasks)
 	log         *logger
-	top         *run            // the top-level run
 	tctx        context.Context // carries the execution's trace span
 	span        telemetry.Span
 }
@@ -220,7 +224,7 @@ type run struct {
 	taskTimer *timer   // the running task's TimeoutSeconds, if any
 	task      *vm.Task // the task being called (for its log events)
 	taskSpan  telemetry.Span
-	taskStart time.Time
+	taskStart int64 // unix nanoseconds
 	entered   bool // a state was entered (the first has previous_event_id 0)
 }
 
@@ -275,7 +279,8 @@ func (en *Engine) execution(p *vm.Program, input value.Value, ctx *vm.Context) *
 // machineInfo holds the per-machine strings of every execution's context,
 // built once per program.
 type machineInfo struct {
-	name, arn, execPrefix, roleArn string
+	name, execPrefix string
+	info             vm.MachineInfo
 }
 
 func (en *Engine) machineOf(p *vm.Program) *machineInfo {
@@ -289,9 +294,12 @@ func (en *Engine) machineOf(p *vm.Program) *machineInfo {
 	prefix := "arn:aws:states:" + en.opts.Region + ":" + en.opts.Account + ":"
 	mi := &machineInfo{
 		name:       name,
-		arn:        prefix + "stateMachine:" + name,
 		execPrefix: prefix + "express:" + name + ":",
-		roleArn:    "arn:aws:iam::" + en.opts.Account + ":role/expressd",
+		info: vm.MachineInfo{
+			ID:      prefix + "stateMachine:" + name,
+			Name:    name,
+			RoleArn: "arn:aws:iam::" + en.opts.Account + ":role/expressd",
+		},
 	}
 	if en.machines == nil {
 		en.machines = map[*vm.Program]*machineInfo{}
@@ -322,22 +330,19 @@ func (en *Engine) start(s Start) {
 	}
 	mi := en.machineOf(s.Program)
 	machine := mi.name
-	rt := &root{start: s, started: now}
+	rt := &root{prog: s.Program, tasks: s.Tasks, done: s.Done, timeout: s.Timeout}
 	rt.ctxMem = vm.Context{
-		ExecutionID:      mi.execPrefix + name + ":" + en.newUUID(),
-		ExecutionName:    name,
-		StartTime:        now,
-		Input:            s.Input,
-		RoleArn:          mi.roleArn,
-		StateMachineID:   mi.arn,
-		StateMachineName: machine,
-		HasRedrive:       !s.Sync,
+		ExecutionID:   mi.execPrefix + name + ":" + en.newUUID(),
+		ExecutionName: name,
+		StartTime:     now,
+		Input:         s.Input,
+		Machine:       &mi.info,
+		HasRedrive:    !s.Sync,
 	}
 	rt.ctx = &rt.ctxMem
 	en.active++
-	r := &rt.topMem
+	r := &rt.top
 	r.e, r.root = en.execution(s.Program, s.Input, rt.ctx), rt
-	rt.top = r
 	en.opts.Metrics.ExecutionStarted(machine)
 	en.opts.Metrics.InFlight(machine, 1)
 	rt.tctx, rt.span = en.opts.Tracer.StartExecution(context.Background(), machine, name, s.Trace)
@@ -510,10 +515,10 @@ func (en *Engine) fireTimers() {
 
 func (en *Engine) limitOf(rt *root) time.Duration {
 	limit := en.opts.MaxDuration
-	if t := rt.start.Timeout; t > 0 && t < limit {
+	if t := rt.timeout; t > 0 && t < limit {
 		limit = t
 	}
-	if ts := rt.start.Program.TimeoutSeconds; ts > 0 && time.Duration(ts)*time.Second < limit {
+	if ts := rt.prog.TimeoutSeconds; ts > 0 && time.Duration(ts)*time.Second < limit {
 		limit = time.Duration(ts) * time.Second
 	}
 	return limit
@@ -568,7 +573,7 @@ func (en *Engine) runVM(r *run) (st vm.Status) {
 func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) {
 	p := r.e.Program()
 	t := &p.Tasks[ti]
-	reg := r.root.start.Tasks
+	reg := r.root.tasks
 	id := int(t.Handler)
 	if id < 0 && reg != nil {
 		id, _ = reg.Resolve(t.Resource)
@@ -592,7 +597,7 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) 
 		Input:          input,
 		Invocation:     inv,
 		Execution:      rt.ctx.ExecutionID,
-		Machine:        rt.ctx.StateMachineName,
+		Machine:        rt.ctx.Machine.Name,
 		TimeoutSeconds: timeout,
 	}
 	r.seq++
@@ -601,7 +606,7 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) 
 	r.task = t
 	var tctx context.Context
 	tctx, r.taskSpan = en.opts.Tracer.StartTask(rt.tctx, req.State, t.Resource)
-	r.taskStart = en.clock.Now()
+	r.taskStart = en.clock.Now().UnixNano()
 	en.tasks++
 	rt.inflight++
 	en.logTaskScheduled(r, t, input, timeout)
@@ -761,7 +766,7 @@ func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 // errName is "" for a successful call.
 func (en *Engine) endTask(r *run, errName, cause string) {
 	if r.task != nil {
-		en.opts.Metrics.TaskCall(r.task.Resource, errName, en.clock.Now().Sub(r.taskStart))
+		en.opts.Metrics.TaskCall(r.task.Resource, errName, time.Duration(en.clock.Now().UnixNano()-r.taskStart))
 	}
 	if r.taskSpan != nil {
 		r.taskSpan.End(errName, cause)
@@ -797,24 +802,20 @@ func (en *Engine) finish(rt *root, res Result) {
 	}
 	rt.finished = true
 	en.active--
-	if len(en.freeExecs) < maxFreeExecutions {
-		// Stale references to the run (timers, late task completions, queue
-		// entries) check rt.finished before touching its Execution.
-		en.freeExecs = append(en.freeExecs, rt.top.e)
-	}
+
 	en.timers.remove(rt.deadline)
 	rt.deadline = nil
 	// Task calls still in flight are abandoned: they are counted out here
 	// and taskDone drops their completions by the finished flag.
-	en.tasks -= rt.inflight
+	en.tasks -= int(rt.inflight)
 	rt.inflight = 0
 	res.ExecutionArn = rt.ctx.ExecutionID
 	res.Name = rt.ctx.ExecutionName
-	res.Start = rt.started
+	res.Start = rt.ctx.StartTime
 	res.Stop = en.clock.Now()
 	res.Transitions = rt.transitions
-	en.logExecutionEnded(rt, rt.top, &res)
-	machine := rt.ctx.StateMachineName
+	en.logExecutionEnded(rt, &rt.top, &res)
+	machine := rt.ctx.Machine.Name
 	en.opts.Metrics.ExecutionEnded(machine, string(res.Status), res.Stop.Sub(res.Start), res.Transitions)
 	en.opts.Metrics.InFlight(machine, -1)
 	if res.Status == Succeeded {
@@ -822,8 +823,13 @@ func (en *Engine) finish(rt *root, res Result) {
 	} else {
 		rt.span.End(res.Error, res.Cause)
 	}
-	if rt.start.Done != nil {
-		rt.start.Done(res)
+	if rt.done != nil {
+		rt.done(res)
+	}
+	if len(en.freeExecs) < maxFreeExecutions {
+		// Stale references to the run (timers, late task completions, queue
+		// entries) check rt.finished before touching its Execution.
+		en.freeExecs = append(en.freeExecs, rt.top.e)
 	}
 }
 

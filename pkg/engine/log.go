@@ -424,8 +424,8 @@ func (en *Engine) logExecutionStarted(r *run) {
 		return
 	}
 	en.event(r, evExecutionStarted, "", func() value.Value {
-		kv := lg.data("input", r.root.start.Input)
-		kv = append(kv, "roleArn", value.FromString(r.root.ctx.RoleArn))
+		kv := lg.data("input", r.root.ctx.Input)
+		kv = append(kv, "roleArn", value.FromString(r.root.ctx.Machine.RoleArn))
 		return obj(kv...)
 	})
 }

@@ -147,7 +147,8 @@ func (m *Machine) assign(a *Assign, doc value.Value) (Failure, bool) {
 	}
 	e := m.e
 	for i, slot := range a.Slots {
-		e.pending = append(e.pending, pendingVar{slot: slot, v: v.Index(i)})
+		a := e.x()
+		a.pending = append(a.pending, pendingVar{slot: slot, v: v.Index(i)})
 	}
 	return Failure{}, true
 }
@@ -156,8 +157,9 @@ func (m *Machine) assign(a *Assign, doc value.Value) (Failure, bool) {
 // most once per state.
 func (m *Machine) context() value.Value {
 	e := m.e
-	if e.ctxValid {
-		return e.ctxCache
+	a := e.x()
+	if a.ctxValid {
+		return a.ctxCache
 	}
 	c := e.ctx
 	if c == nil {
@@ -166,7 +168,7 @@ func (m *Machine) context() value.Value {
 	execKeys := []string{"Id", "Input", "StartTime", "Name", "RoleArn"}
 	execVals := []value.Value{
 		value.FromString(c.ExecutionID), c.Input, value.FromString(c.StartTime.UTC().Format(timeLayout)),
-		value.FromString(c.ExecutionName), value.FromString(c.RoleArn),
+		value.FromString(c.ExecutionName), value.FromString(c.machine().RoleArn),
 	}
 	if c.HasRedrive {
 		execKeys = append(execKeys, "RedriveCount")
@@ -179,7 +181,7 @@ func (m *Machine) context() value.Value {
 		name = e.prog.States[e.state].Name
 		typ = e.prog.States[e.state].Type
 	}
-	stateVals := []value.Value{value.FromString(e.enteredAt.UTC().Format(timeLayout)), value.FromString(name)}
+	stateVals := []value.Value{value.FromString(time.Unix(0, e.enteredAt).UTC().Format(timeLayout)), value.FromString(name)}
 	if typ == "Task" || typ == "Parallel" || typ == "Map" {
 		stateKeys = append(stateKeys, "RetryCount")
 		stateVals = append(stateVals, value.FromInt(e.retryCount))
@@ -187,17 +189,17 @@ func (m *Machine) context() value.Value {
 	keys := []string{"Execution", "StateMachine", "State"}
 	vals := []value.Value{
 		value.FromObject(execKeys, execVals),
-		value.FromObject([]string{"Id", "Name"}, []value.Value{value.FromString(c.StateMachineID), value.FromString(c.StateMachineName)}),
+		value.FromObject([]string{"Id", "Name"}, []value.Value{value.FromString(c.machine().ID), value.FromString(c.machine().Name)}),
 		value.FromObject(stateKeys, stateVals),
 	}
-	if e.hasItem {
-		item := value.FromObject([]string{"Index", "Value"}, []value.Value{value.FromInt(int64(e.itemIndex)), e.itemValue})
+	if a.hasItem {
+		item := value.FromObject([]string{"Index", "Value"}, []value.Value{value.FromInt(int64(a.itemIndex)), a.itemValue})
 		keys = append(keys, "Map")
 		vals = append(vals, value.FromObject([]string{"Item"}, []value.Value{item}))
 	}
-	e.ctxCache = value.FromObject(keys, vals)
-	e.ctxValid = true
-	return e.ctxCache
+	a.ctxCache = value.FromObject(keys, vals)
+	a.ctxValid = true
+	return a.ctxCache
 }
 
 // waitUntil computes a Wait state's deadline.
@@ -296,10 +298,11 @@ func (m *Machine) mapFork(mp *Map, doc value.Value) (ForkSpec, Failure, bool) {
 		State:          p.States[mp.State].Name,
 	}
 	e := m.e
-	saveHas, saveIdx, saveVal := e.hasItem, e.itemIndex, e.itemValue
+	a := e.x()
+	saveHas, saveIdx, saveVal := a.hasItem, a.itemIndex, a.itemValue
 	defer func() {
-		e.hasItem, e.itemIndex, e.itemValue = saveHas, saveIdx, saveVal
-		e.ctxValid = false
+		a.hasItem, a.itemIndex, a.itemValue = saveHas, saveIdx, saveVal
+		a.ctxValid = false
 	}()
 	for i := 0; i < n; i++ {
 		spec.Entries[i] = mp.Processor
@@ -308,8 +311,8 @@ func (m *Machine) mapFork(mp *Map, doc value.Value) (ForkSpec, Failure, bool) {
 			spec.Inputs[i] = item
 			continue
 		}
-		e.hasItem, e.itemIndex, e.itemValue = true, i, item
-		e.ctxValid = false
+		a.hasItem, a.itemIndex, a.itemValue = true, i, item
+		a.ctxValid = false
 		v, f, ok := m.evalNode(&p.Templates[mp.Selector].Root, doc)
 		if !ok {
 			return ForkSpec{}, f, false

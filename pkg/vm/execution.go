@@ -10,16 +10,31 @@ import (
 // $$.Execution and $$.StateMachine report. It is shared by an execution and
 // all its Parallel/Map children and must not change once the execution runs.
 type Context struct {
-	ExecutionID      string // execution ARN
-	ExecutionName    string
-	StartTime        time.Time
-	Input            value.Value
-	RoleArn          string
-	StateMachineID   string // state machine ARN
-	StateMachineName string
+	ExecutionID   string // execution ARN
+	ExecutionName string
+	StartTime     time.Time
+	Input         value.Value
+	Machine       *MachineInfo // shared by every execution of the machine
 	// RedriveCount is reported as $$.Execution.RedriveCount when HasRedrive
 	// (asynchronous executions); synchronous Express executions omit it.
 	HasRedrive bool
+}
+
+// MachineInfo is the per-machine part of the context object.
+type MachineInfo struct {
+	ID      string // state machine ARN
+	Name    string
+	RoleArn string
+}
+
+var noMachine = &MachineInfo{}
+
+// machine returns c's MachineInfo, never nil.
+func (c *Context) machine() *MachineInfo {
+	if c.Machine == nil {
+		return noMachine
+	}
+	return c.Machine
 }
 
 // Failure is an ASL runtime failure: data matched by Retry and Catch and
@@ -72,21 +87,18 @@ type Execution struct {
 	// place instead of copying it. Any escape of a register value clears it.
 	owned value.Value
 
-	enteredAt   time.Time
-	retries     []int64 // attempts used per retrier of the current state's handler
-	retryCount  int64   // retries of the current state ($$.State.RetryCount)
-	vars        []value.Value
-	varSet      []bool
-	pending     []pendingVar
-	ctx         *Context
-	ctxCache    value.Value
-	ctxValid    bool
-	hasItem     bool
-	itemIndex   int
-	itemValue   value.Value
+	enteredAt  int64 // unix nanoseconds, set only when the program reads $$
+	retryCount int64 // retries of the current state ($$.State.RetryCount)
+	vars       []value.Value
+	varSet     []bool
+	ctx        *Context
+	// aux holds what only some executions need (retry counters, pending
+	// variables, the cached context object, the Map item); allocated on
+	// first use, so a simple execution stays small (parked executions).
+	aux         *execAux
 	resumeKind  resume
-	resumeFail  Failure
-	events      int64 // AWS history event counter (for "entered at the event id #N")
+	resumeFail  *Failure // only while resuming with a failure
+	events      int64    // AWS history event counter (for "entered at the event id #N")
 	stateEvent  int64
 	transitions int64
 	// counter, when set, numbers the execution's history events across all
@@ -94,6 +106,25 @@ type Execution struct {
 	counter        *int64
 	lastEv, prevEv int64
 	done           bool
+}
+
+// execAux is the lazily allocated part of an Execution.
+type execAux struct {
+	retries   []int64 // attempts used per retrier of the current state's handler
+	pending   []pendingVar
+	ctxCache  value.Value
+	ctxValid  bool
+	hasItem   bool
+	itemIndex int
+	itemValue value.Value
+}
+
+// x returns the aux part, allocating it on first use.
+func (e *Execution) x() *execAux {
+	if e.aux == nil {
+		e.aux = &execAux{}
+	}
+	return e.aux
 }
 
 // NewExecution returns an execution of p that starts at the first state
@@ -113,7 +144,6 @@ func (e *Execution) Reset(p *Program, entry uint32, input value.Value, ctx *Cont
 	e.sizes = [numRegs]int{-1, -1, -1, -1}
 	e.owned = value.Value{}
 	e.state = -1
-	e.retries = e.retries[:0]
 	e.retryCount = 0
 	n := len(p.VarNames)
 	if cap(e.vars) < n {
@@ -124,10 +154,13 @@ func (e *Execution) Reset(p *Program, entry uint32, input value.Value, ctx *Cont
 	e.varSet = e.varSet[:n]
 	clear(e.vars)
 	clear(e.varSet)
-	e.pending = e.pending[:0]
 	e.ctx = ctx
-	e.ctxValid = false
-	e.hasItem = false
+	if a := e.aux; a != nil {
+		a.retries = a.retries[:0]
+		clear(a.pending)
+		a.pending = a.pending[:0]
+		*a = execAux{retries: a.retries, pending: a.pending}
+	}
 	e.resumeKind = resumeNone
 	e.events = 1 // ExecutionStarted
 	e.stateEvent = 0
@@ -170,10 +203,11 @@ func (e *Execution) OwnInput() {
 
 // SetMapItem makes $$.Map.Item.Index and $$.Map.Item.Value available.
 func (e *Execution) SetMapItem(index int, v value.Value) {
-	e.hasItem = true
-	e.itemIndex = index
-	e.itemValue = v
-	e.ctxValid = false
+	a := e.x()
+	a.hasItem = true
+	a.itemIndex = index
+	a.itemValue = v
+	a.ctxValid = false
 }
 
 // Program returns the program e runs.
@@ -206,14 +240,17 @@ func (e *Execution) ResumeValue(v value.Value) {
 // ResumeFailure continues a yielded Task, Parallel or Map with a failure;
 // the state's Retry and Catch apply.
 func (e *Execution) ResumeFailure(f Failure) {
-	e.resumeFail = f
+	e.resumeFail = &f
 	e.resumeKind = resumeFailure
 }
 
 // PendingAssignments calls fn for each variable the current state assigns
 // (visible to a Tracer's StateExited, before they take effect).
 func (e *Execution) PendingAssignments(fn func(name string, v value.Value)) {
-	for _, pv := range e.pending {
+	if e.aux == nil {
+		return
+	}
+	for _, pv := range e.aux.pending {
 		fn(e.prog.VarNames[pv.slot], pv.v)
 	}
 }

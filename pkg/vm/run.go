@@ -125,7 +125,8 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 	switch e.resumeKind {
 	case resumeFailure:
 		e.resumeKind = resumeNone
-		f := e.resumeFail
+		f := *e.resumeFail
+		e.resumeFail = nil
 		if st, ok := m.fail(e, e.pc-1, f); !ok {
 			return st
 		}
@@ -151,11 +152,13 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			e.transitions++
 			e.events++
 			e.stateEvent = e.events
-			e.retries = e.retries[:0]
 			e.retryCount = 0
-			e.ctxValid = false
+			if a := e.aux; a != nil {
+				a.retries = a.retries[:0]
+				a.ctxValid = false
+			}
 			if p.UsesContext {
-				e.enteredAt = m.now()
+				e.enteredAt = m.now().UnixNano()
 			}
 			e.regs[RegEff] = e.regs[RegIn]
 			e.sizes[RegEff] = e.sizes[RegIn]
@@ -402,16 +405,17 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 					if !errorMatches(r.ErrorEquals, f.Error) {
 						continue
 					}
-					for len(e.retries) < len(h.Retriers) {
-						e.retries = append(e.retries, 0)
+					a := e.x()
+					for len(a.retries) < len(h.Retriers) {
+						a.retries = append(a.retries, 0)
 					}
-					if e.retries[i] >= r.MaxAttempts {
+					if a.retries[i] >= r.MaxAttempts {
 						break // exhausted: go to Catch; later retriers are not consulted
 					}
-					e.retries[i]++
+					a.retries[i]++
 					e.retryCount++
-					e.ctxValid = false
-					d := r.IntervalSeconds * math.Pow(r.BackoffRate, float64(e.retries[i]-1))
+					a.ctxValid = false
+					d := r.IntervalSeconds * math.Pow(r.BackoffRate, float64(a.retries[i]-1))
 					if r.MaxDelaySeconds > 0 && d > r.MaxDelaySeconds {
 						d = r.MaxDelaySeconds
 					}
@@ -441,7 +445,9 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 						}
 						e.regs[RegOut] = v
 					}
-					e.pending = e.pending[:0]
+					if e.aux != nil {
+						e.aux.pending = e.aux.pending[:0]
+					}
 					if c.Assign >= 0 {
 						if af, ok := m.assign(&p.Assigns[c.Assign], errObj); !ok {
 							e.done = true
@@ -511,9 +517,14 @@ func errorOutput(f Failure) value.Value {
 
 // commitVars applies the pending assignments of the state being left.
 func (e *Execution) commitVars() {
-	for _, pv := range e.pending {
+	a := e.aux
+	if a == nil || len(a.pending) == 0 {
+		return
+	}
+	for _, pv := range a.pending {
 		e.vars[pv.slot] = pv.v
 		e.varSet[pv.slot] = true
 	}
-	e.pending = e.pending[:0]
+	clear(a.pending)
+	a.pending = a.pending[:0]
 }

@@ -48,6 +48,14 @@ const (
 // 5-minute execution cap.
 const resultsDuplicateWindow = 30 * time.Minute
 
+// PubAckTimeout bounds the wait for the PubAck of a result (or DLQ copy).
+// A PubAck can be lost for good (the stream's leader died after the
+// publish reached it); the publisher waits for PubAcks in order, so an
+// unbounded wait would stop every later event from being acknowledged.
+// After the timeout the event is handled as "result not stored" (nak with
+// delay, re-run; the results stream drops a duplicate result).
+const PubAckTimeout = 5 * time.Second
+
 // Trigger is a machine's JetStream trigger.
 type Trigger struct {
 	Stream     string
@@ -133,7 +141,7 @@ func Start(ctx context.Context, opts Options) (*Binding, error) {
 	if opts.Engine.Metrics == nil {
 		opts.Engine.Metrics = telemetry.Nop{}
 	}
-	js, err := jetstream.New(opts.Conn)
+	js, err := jetstream.New(opts.Conn, jetstream.WithPublishAsyncTimeout(PubAckTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("natsjs: %w", err)
 	}
