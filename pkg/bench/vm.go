@@ -50,6 +50,7 @@ type VMResult struct {
 // bench worker owns. Not safe for concurrent use.
 type VMRunner struct {
 	prog *vm.Program
+	dec  value.Decoder
 	m    vm.Machine
 	e    vm.Execution
 	ctx  vm.Context
@@ -98,7 +99,7 @@ func (e errFailed) Error() string {
 func (r *VMRunner) Run(in []byte) ([]byte, int64, error) {
 	// As pkg/vm's benchmark and the daemon (a fresh buffer per message):
 	// the input text is never modified, so strings may refer to it.
-	v, err := value.ParseOwned(in)
+	v, err := r.dec.ParseOwned(in)
 	if err != nil {
 		return nil, 0, err
 	}

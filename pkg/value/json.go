@@ -45,12 +45,32 @@ func ParseOwned(data []byte) (Value, error) {
 	return parse(data, MaxDepth, true)
 }
 
+// Decoder parses JSON documents one after another, keeping its scratch
+// space and its cache of member names between them (Parse draws a parser
+// from a pool instead, which the garbage collector empties). A Decoder is
+// not safe for concurrent use: keep one per goroutine.
+type Decoder struct {
+	p parser
+}
+
+// Parse is value.Parse on the decoder's scratch space.
+func (d *Decoder) Parse(data []byte) (Value, error) { return d.p.run(data, MaxDepth, false) }
+
+// ParseOwned is value.ParseOwned on the decoder's scratch space.
+func (d *Decoder) ParseOwned(data []byte) (Value, error) { return d.p.run(data, MaxDepth, true) }
+
 func parse(data []byte, maxDepth int, owned bool) (Value, error) {
 	p := parsers.Get().(*parser)
+	v, err := p.run(data, maxDepth, owned)
+	parsers.Put(p)
+	return v, err
+}
+
+// run parses one document and leaves p ready for the next.
+func (p *parser) run(data []byte, maxDepth int, owned bool) (Value, error) {
 	defer func() {
 		p.data = nil
 		p.pop(0, 0)
-		parsers.Put(p)
 	}()
 	p.data, p.pos, p.maxDepth, p.owned = data, 0, maxDepth, owned
 	p.skipWS()

@@ -16,6 +16,7 @@ import (
 	"github.com/expressd/expressd/pkg/engine"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/telemetry"
+	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
 )
 
@@ -121,6 +122,11 @@ type machine struct {
 
 	mu      sync.Mutex
 	running map[*event]struct{} // executions in flight, for InProgress and shutdown
+
+	// Decoders keep their scratch space between events: nats.go calls the
+	// consume handler and the sync subscription each from one goroutine.
+	eventDec value.Decoder
+	syncDec  value.Decoder
 }
 
 // Start creates the streams and consumers that are missing, subscribes, and

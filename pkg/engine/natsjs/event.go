@@ -76,7 +76,7 @@ func (m *machine) onMessage(msg jetstream.Msg) {
 		ev.reject(vm.StatesDataLimitExceeded, "The event is "+strconv.Itoa(len(data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
 		return
 	}
-	input, err := value.ParseOwned(data) // nats.go gives each message its own payload buffer
+	input, err := m.eventDec.ParseOwned(data) // nats.go gives each message its own payload buffer
 	if err != nil {
 		ev.reject(ErrInvalidInput, "The event is not valid JSON: "+err.Error())
 		return

@@ -7,7 +7,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/expressd/expressd/pkg/engine"
-	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
 )
 
@@ -43,7 +42,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 	if len(data) == 0 {
 		data = []byte("{}")
 	}
-	input, err := value.ParseOwned(data) // nats.go gives each message its own payload buffer
+	input, err := m.syncDec.ParseOwned(data) // nats.go gives each message its own payload buffer
 	if err != nil {
 		fail(ErrInvalidInput, "The request is not valid JSON: "+err.Error())
 		return

@@ -98,13 +98,24 @@ func (h *Handler) Invoke(ctx context.Context, req *task.Request, done func(task.
 		done(task.Result{Err: e})
 		return
 	}
+	timeout := h.timeout
+	if req.TimeoutSeconds > 0 {
+		// The engine fails the Task with States.Timeout at TimeoutSeconds;
+		// the abandoned call must not hold a connection and its goroutines
+		// until the (longer) client timeout. The grace lets the engine's
+		// States.Timeout win over this call's States.Http.Socket.
+		timeout = min(timeout, time.Duration(req.TimeoutSeconds)*time.Second+timeoutGrace)
+	}
 	go func() {
-		done(h.do(ctx, hr))
+		done(h.do(ctx, hr, timeout))
 	}()
 }
 
-func (h *Handler) do(ctx context.Context, hr *http.Request) task.Result {
-	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+// timeoutGrace is how long a call outlives its Task's TimeoutSeconds.
+const timeoutGrace = time.Second
+
+func (h *Handler) do(ctx context.Context, hr *http.Request, timeout time.Duration) task.Result {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := h.client.Do(hr.WithContext(ctx))
 	if err != nil {
