@@ -104,6 +104,7 @@ func (r *VMRunner) Run(in []byte) ([]byte, int64, error) {
 		return nil, 0, err
 	}
 	r.ctx.Input = v
+	r.ctx.Invalidate()
 	r.e.Reset(r.prog, 0, v, &r.ctx)
 	r.e.SetInputSize(len(in))
 	r.e.OwnInput()

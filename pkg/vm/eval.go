@@ -165,15 +165,7 @@ func (m *Machine) context() value.Value {
 	if c == nil {
 		c = &Context{}
 	}
-	execKeys := []string{"Id", "Input", "StartTime", "Name", "RoleArn"}
-	execVals := []value.Value{
-		value.FromString(c.ExecutionID), c.Input, value.FromString(c.StartTime.UTC().Format(timeLayout)),
-		value.FromString(c.ExecutionName), value.FromString(c.machine().RoleArn),
-	}
-	if c.HasRedrive {
-		execKeys = append(execKeys, "RedriveCount")
-		execVals = append(execVals, value.FromInt(0))
-	}
+	execObj, smObj := c.objects()
 	stateKeys := []string{"EnteredTime", "Name"}
 	var name string
 	typ := ""
@@ -187,11 +179,7 @@ func (m *Machine) context() value.Value {
 		stateVals = append(stateVals, value.FromInt(e.retryCount))
 	}
 	keys := []string{"Execution", "StateMachine", "State"}
-	vals := []value.Value{
-		value.FromObject(execKeys, execVals),
-		value.FromObject([]string{"Id", "Name"}, []value.Value{value.FromString(c.machine().ID), value.FromString(c.machine().Name)}),
-		value.FromObject(stateKeys, stateVals),
-	}
+	vals := []value.Value{execObj, smObj, value.FromObject(stateKeys, stateVals)}
 	if a.hasItem {
 		item := value.FromObject([]string{"Index", "Value"}, []value.Value{value.FromInt(int64(a.itemIndex)), a.itemValue})
 		keys = append(keys, "Map")
@@ -366,4 +354,26 @@ func (m *Machine) timeoutSeconds(idx uint32, doc value.Value) (int64, Failure, b
 		return 0, Fail(StatesRuntime, "The TimeoutSecondsPath field refers to value \""+displayValue(v)+"\" which is not a valid positive integer: "+p.String()), false
 	}
 	return n, Failure{}, true
+}
+
+// objects returns $$.Execution and $$.StateMachine, built once per
+// execution: they never change while it runs, whereas $$.State and
+// $$.Map change with every state and iteration.
+func (c *Context) objects() (execObj, smObj value.Value) {
+	if c.built {
+		return c.execObj, c.smObj
+	}
+	execKeys := []string{"Id", "Input", "StartTime", "Name", "RoleArn"}
+	execVals := []value.Value{
+		value.FromString(c.ExecutionID), c.Input, value.FromString(c.StartTime.UTC().Format(timeLayout)),
+		value.FromString(c.ExecutionName), value.FromString(c.machine().RoleArn),
+	}
+	if c.HasRedrive {
+		execKeys = append(execKeys, "RedriveCount")
+		execVals = append(execVals, value.FromInt(0))
+	}
+	c.execObj = value.FromObject(execKeys, execVals)
+	c.smObj = value.FromObject([]string{"Id", "Name"}, []value.Value{value.FromString(c.machine().ID), value.FromString(c.machine().Name)})
+	c.built = true
+	return c.execObj, c.smObj
 }

@@ -18,7 +18,16 @@ type Context struct {
 	// RedriveCount is reported as $$.Execution.RedriveCount when HasRedrive
 	// (asynchronous executions); synchronous Express executions omit it.
 	HasRedrive bool
+
+	// The $$.Execution and $$.StateMachine objects, built on first use by
+	// the executions of this context (all on one engine goroutine).
+	built          bool
+	execObj, smObj value.Value
 }
+
+// Invalidate drops the objects built from c, for a Context reused for
+// another execution after its fields changed.
+func (c *Context) Invalidate() { c.built = false }
 
 // MachineInfo is the per-machine part of the context object.
 type MachineInfo struct {
