@@ -185,36 +185,43 @@ const dateLayout = "2006-01-02T15:04:05.000Z07:00"
 // resultBody appends the result message body of the contract:
 // {"execution_arn","name","status","output","error","cause","start_date",
 // "stop_date","event":{"stream","seq","subject","msg_id"}}; error and cause
-// only when present.
+// only when present. It writes the JSON directly: one body per event.
 func resultBody(dst []byte, res engine.Result, ev eventInfo) []byte {
-	keys := make([]string, 0, 9)
-	vals := make([]value.Value, 0, 9)
-	add := func(k string, v value.Value) {
-		keys = append(keys, k)
-		vals = append(vals, v)
-	}
-	add("execution_arn", value.FromString(res.ExecutionArn))
-	add("name", value.FromString(res.Name))
-	add("status", value.FromString(string(res.Status)))
+	dst = append(dst, `{"execution_arn":`...)
+	dst = value.AppendQuoted(dst, res.ExecutionArn)
+	dst = append(dst, `,"name":`...)
+	dst = value.AppendQuoted(dst, res.Name)
+	dst = append(dst, `,"status":"`...)
+	dst = append(dst, res.Status...)
+	dst = append(dst, `","output":`...)
 	if res.Status == engine.Succeeded {
-		add("output", res.Output)
+		dst = value.AppendJSON(dst, res.Output)
 	} else {
-		add("output", value.NullValue)
+		dst = append(dst, "null"...)
 	}
 	if res.HasError {
-		add("error", value.FromString(res.Error))
+		dst = append(dst, `,"error":`...)
+		dst = value.AppendQuoted(dst, res.Error)
 	}
 	if res.HasCause {
-		add("cause", value.FromString(res.Cause))
+		dst = append(dst, `,"cause":`...)
+		dst = value.AppendQuoted(dst, res.Cause)
 	}
-	add("start_date", value.FromString(res.Start.UTC().Format(dateLayout)))
-	add("stop_date", value.FromString(res.Stop.UTC().Format(dateLayout)))
-	ek := []string{"subject", "msg_id"}
-	evs := []value.Value{value.FromString(ev.subject), value.FromString(ev.msgID)}
+	dst = append(dst, `,"start_date":"`...)
+	dst = res.Start.UTC().AppendFormat(dst, dateLayout)
+	dst = append(dst, `","stop_date":"`...)
+	dst = res.Stop.UTC().AppendFormat(dst, dateLayout)
+	dst = append(dst, `","event":{`...)
 	if ev.hasSeq {
-		ek = append([]string{"stream", "seq"}, ek...)
-		evs = append([]value.Value{value.FromString(ev.stream), value.FromInt(int64(ev.seq))}, evs...)
+		dst = append(dst, `"stream":`...)
+		dst = value.AppendQuoted(dst, ev.stream)
+		dst = append(dst, `,"seq":`...)
+		dst = strconv.AppendUint(dst, ev.seq, 10)
+		dst = append(dst, ',')
 	}
-	add("event", value.FromObject(ek, evs))
-	return value.AppendJSON(dst, value.FromObject(keys, vals))
+	dst = append(dst, `"subject":`...)
+	dst = value.AppendQuoted(dst, ev.subject)
+	dst = append(dst, `,"msg_id":`...)
+	dst = value.AppendQuoted(dst, ev.msgID)
+	return append(dst, "}}"...)
 }
