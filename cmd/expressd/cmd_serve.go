@@ -71,7 +71,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "expressd serve: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "expressd serving %d machine(s); NATS %s; HTTP %s\n", len(cfg.Machines), d.natsURL, d.httpAddr)
+	fmt.Fprintf(stdout, "expressd serving %d machine(s); NATS %s; HTTP %s\n", len(cfg.Machines), redactURL(d.natsURL), d.httpAddr)
 	<-ctx.Done()
 	log.Info("shutting down", "drain_timeout", cfg.Shutdown.DrainTimeout)
 	d.stop(cfg.Shutdown.DrainTimeout)
@@ -167,7 +167,7 @@ func (d *daemon) connect(cfg *config.Config) error {
 				d.log.Warn("NATS disconnected", "error", err)
 			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { d.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { d.log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted()) }),
 	}
 	if e := cfg.NATS.Embedded; e != nil {
 		host, portText, err := net.SplitHostPort(e.Listen)

@@ -225,7 +225,7 @@ type run struct {
 	task      *vm.Task // the task being called (for its log events)
 	taskSpan  telemetry.Span
 	taskStart int64 // unix nanoseconds
-	entered   bool // a state was entered (the first has previous_event_id 0)
+	entered   bool  // a state was entered (the first has previous_event_id 0)
 }
 
 type fork struct {

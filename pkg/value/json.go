@@ -610,6 +610,21 @@ func AppendQuoted(dst []byte, s string) []byte {
 			break
 		}
 		c := s[i]
+		if c >= utf8.RuneSelf {
+			// Valid UTF-8 is written as it is; an invalid byte becomes
+			// U+FFFD, so the output is always valid JSON (strings from the
+			// parser are valid already; subjects and headers may not be).
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\ufffd`...)
+				i++
+				start = i
+				continue
+			}
+			i += n
+			continue
+		}
 		if c >= 0x20 && c != '"' && c != '\\' {
 			i++
 			continue
@@ -650,15 +665,15 @@ func load64(s string, i int) uint64 {
 		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
-// needsEscape8 reports whether any of the 8 bytes in x is below 0x20, '"'
-// or '\\' (bytes >= 0x80 never need escaping).
+// needsEscape8 reports whether any of the 8 bytes in x is below 0x20, '"',
+// '\\' or non-ASCII (non-ASCII text is checked byte by byte for valid
+// UTF-8). False positives only cost speed; there are no false negatives.
 func needsEscape8(x uint64) bool {
-	ascii := ^x & msb // bytes below 0x80
-	lt20 := (x - lsb*0x20) & ascii
+	lt20 := (x - lsb*0x20) &^ x
 	q := x ^ (lsb * '"')
 	bs := x ^ (lsb * '\\')
-	eq := ((q-lsb) & ^q | (bs-lsb)&^bs) & msb
-	return lt20&msb|eq != 0
+	eq := (q-lsb)&^q | (bs-lsb)&^bs
+	return (lt20|eq|x)&msb != 0
 }
 
 // JSON returns the compact JSON encoding of v.

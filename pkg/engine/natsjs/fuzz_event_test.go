@@ -47,7 +47,7 @@ func FuzzEventDecode(f *testing.F) {
 			t.Fatalf("result body is not valid JSON/UTF-8: %q", body)
 		}
 		// encoding/json, not value.Parse: an input at value.MaxDepth (512)
-		// is nested one level deeper in the body (see docs/RELIABILITY.md).
+		// is nested one level deeper in the body (see README.md, Reliability).
 		var back struct {
 			Output json.RawMessage `json:"output"`
 		}
