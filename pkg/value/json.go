@@ -1,6 +1,7 @@
 package value
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"sync"
@@ -353,16 +354,25 @@ const (
 func (p *parser) number() (Value, error) {
 	start := p.pos
 	d := p.data
+	neg := false
 	if p.pos < len(d) && d[p.pos] == '-' {
+		neg = true
 		p.pos++
 	}
 	if p.pos >= len(d) {
 		return Value{}, p.errf("invalid number")
 	}
+	// mant accumulates up to 19 significant digits for the fast path.
+	var mant uint64
+	digits, frac := 0, 0
 	if d[p.pos] == '0' {
 		p.pos++
 	} else if d[p.pos] >= '1' && d[p.pos] <= '9' {
 		for p.pos < len(d) && d[p.pos] >= '0' && d[p.pos] <= '9' {
+			if digits < 19 {
+				mant = mant*10 + uint64(d[p.pos]-'0')
+			}
+			digits++
 			p.pos++
 		}
 	} else {
@@ -374,10 +384,19 @@ func (p *parser) number() (Value, error) {
 			return Value{}, p.errf("invalid number: digit expected after '.'")
 		}
 		for p.pos < len(d) && d[p.pos] >= '0' && d[p.pos] <= '9' {
+			if digits < 19 {
+				mant = mant*10 + uint64(d[p.pos]-'0')
+			}
+			if mant != 0 || d[p.pos] != '0' {
+				digits++
+			}
+			frac++
 			p.pos++
 		}
 	}
+	exact := true
 	if p.pos < len(d) && (d[p.pos] == 'e' || d[p.pos] == 'E') {
+		exact = false
 		p.pos++
 		if p.pos < len(d) && (d[p.pos] == '+' || d[p.pos] == '-') {
 			p.pos++
@@ -389,7 +408,22 @@ func (p *parser) number() (Value, error) {
 			p.pos++
 		}
 	}
-	text := string(d[start:p.pos])
+	var text string
+	if p.owned {
+		text = unsafe.String(&d[start], p.pos-start) // data is never modified (ParseOwned)
+	} else {
+		text = string(d[start:p.pos])
+	}
+	// Fast path, exact as strconv's: up to 15 significant digits and 22
+	// fraction digits make mant and 10^frac exact float64s, and one
+	// division rounds correctly.
+	if exact && digits <= 15 && frac <= 22 {
+		f := float64(mant) / pow10[frac]
+		if neg {
+			f = -f
+		}
+		return NumberText(text, f), nil
+	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
 		// Out of range: ParseFloat returns ±Inf with ErrRange. Keep the text,
@@ -401,6 +435,10 @@ func (p *parser) number() (Value, error) {
 	}
 	return NumberText(text, f), nil
 }
+
+// pow10 holds the powers of ten that are exact float64s.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // string decodes a JSON string starting at the opening quote.
 func (p *parser) string() (string, error) {
@@ -595,11 +633,38 @@ func AppendNumber(dst []byte, v Value) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// safeByte marks the bytes that a JSON string holds as they are: ASCII
+// from 0x20 except '"' and '\\'.
+var safeByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // AppendQuoted appends s as a JSON string literal.
 func AppendQuoted(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
+	// Fast path: plain ASCII without escapes (most names and values),
+	// 8 bytes at a time, then byte by byte.
 	i := 0
+	for i+8 <= len(s) && !needsEscape8(load64(s, i)) {
+		i += 8
+	}
+	for i < len(s) && safeByte[s[i]] {
+		i++
+	}
+	dst = append(dst, '"')
+	if i == len(s) {
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	return appendQuotedRest(dst, s, i)
+}
+
+// appendQuotedRest continues AppendQuoted from the first byte at i that
+// needs attention; s[:i] is not written yet.
+func appendQuotedRest(dst []byte, s string, i int) []byte {
+	start := 0
 	for i < len(s) {
 		// Skip 8 bytes at a time while none needs escaping (SWAR: no byte
 		// below 0x20, no '"', no '\\').
@@ -658,11 +723,9 @@ const (
 	msb = 0x8080808080808080
 )
 
-// load64 reads 8 bytes of s at i, little endian.
+// load64 reads 8 bytes of s at i, little endian (one load).
 func load64(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:i+8]), 8))
 }
 
 // needsEscape8 reports whether any of the 8 bytes in x is below 0x20, '"',
