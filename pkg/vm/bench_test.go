@@ -251,8 +251,9 @@ func TestReference10Allocs(t *testing.T) {
 	})
 	// Decoding the input allocates its 3 objects (one allocation each;
 	// member names are interned, strings and numbers refer to the input
-	// text); the first ResultPath copies the top-level object into room for
-	// the next ones, which update it in place. Nothing else may allocate:
+	// text). The execution owns its input (OwnInput), so the ResultPaths
+	// update the top-level object in place, in the room the parser left in
+	// it. Nothing else may allocate:
 	// no per-state encoding, no size walks, no maps, no closures.
 	const budget = 10
 	if allocs > budget {
