@@ -2,12 +2,12 @@ package intrinsic
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/expressd/expressd/pkg/internal/uuid"
 	"hash"
 	"hash/maphash"
 	"math"
@@ -610,19 +610,5 @@ func evalStringSplit(_ *Call, args []value.Value) (value.Value, error) {
 }
 
 func evalUUID(_ *Call, _ []value.Value) (value.Value, error) {
-	var b [16]byte
-	rand.Read(b[:]) // never returns an error (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return value.FromString(string(s[:])), nil
+	return value.FromString(uuid.New()), nil
 }

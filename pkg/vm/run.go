@@ -265,16 +265,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				continue
 			}
 		case OpGoto:
-			out := e.regs[RegOut]
-			if e.counter != nil {
-				e.countEvent()
-			}
-			if m.trace != nil {
-				m.trace.StateExited(e, int(e.state), out)
-			}
-			e.events++
-			e.commitVars()
-			e.regs[RegIn] = out
+			m.leave(e, e.regs[RegOut])
 			e.sizes[RegIn] = e.sizes[RegOut]
 			pc = in.A
 		case OpJump:
@@ -454,16 +445,8 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 							return Status{Kind: Failed, Failure: af}, false
 						}
 					}
-					out := e.regs[RegOut]
-					if e.counter != nil {
-						e.countEvent()
-					}
-					if m.trace != nil {
-						m.trace.StateExited(e, int(e.state), out)
-					}
-					e.events++
-					e.commitVars()
-					e.regs[RegIn] = out
+					m.leave(e, e.regs[RegOut])
+					e.sizes[RegIn] = -1
 					e.pc = c.Next
 					return Status{}, true
 				}
@@ -513,6 +496,20 @@ func errorOutput(f Failure) value.Value {
 		vals = append(vals, value.FromString(f.Cause))
 	}
 	return value.FromObject(keys, vals)
+}
+
+// leave ends the current state with output out: its exit event, its
+// variable assignments, and out becoming the next state's input.
+func (m *Machine) leave(e *Execution, out value.Value) {
+	if e.counter != nil {
+		e.countEvent()
+	}
+	if m.trace != nil {
+		m.trace.StateExited(e, int(e.state), out)
+	}
+	e.events++
+	e.commitVars()
+	e.regs[RegIn] = out
 }
 
 // commitVars applies the pending assignments of the state being left.
