@@ -415,6 +415,7 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 					}
 					e.pc = h.Retry
 					e.regs[RegEff] = e.regs[RegIn]
+					e.sizes[RegEff] = e.sizes[RegIn]
 					return Status{Kind: Sleep, Until: m.now().Add(time.Duration(d * float64(time.Second))), Retry: true}, false
 				}
 				for i := range h.Catchers {
