@@ -140,6 +140,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *
 	d.binding, err = natsjs.Start(ctx, natsjs.Options{
 		Conn:     d.nc,
 		Machines: machines,
+		Replicas: cfg.NATS.Replicas,
 		Engine: engine.Options{Region: cfg.Region, Account: cfg.Account,
 			Metrics: tel.Metrics(), Tracer: tel.Tracer()},
 		Logger: log,

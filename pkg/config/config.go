@@ -64,6 +64,7 @@ type NATS struct {
 	NKey     string // path of an nkey seed file
 	TLS      *TLS
 	Name     string // client connection name
+	Replicas int    // replicas of the streams the daemon creates
 }
 
 // Embedded configures the in-process nats-server with JetStream.

@@ -50,7 +50,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{
-		NATS:    NATS{Embedded: &Embedded{Listen: "127.0.0.1:4222", StoreDir: "./data/nats"}, Name: "expressd"},
+		NATS:    NATS{Embedded: &Embedded{Listen: "127.0.0.1:4222", StoreDir: "./data/nats"}, Name: "expressd", Replicas: 1},
 		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
 		Region:  "us-east-1",
 		Account: "123456789012",

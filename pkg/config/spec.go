@@ -61,6 +61,7 @@ const (
 	fieldTelemetry            = "telemetry"
 	fieldOTLPEndpoint         = "otlp_endpoint"
 	fieldServiceName          = "service_name"
+	fieldReplicas             = "replicas"
 )
 
 // Limits with their reasons.
@@ -248,6 +249,10 @@ var natsSpec = &object{
 		}),
 		scalar(fieldName, func(n *NATS) *string { return &n.Name }, field{
 			doc: "Client connection name shown in the server's monitoring.", def: "expressd", example: "expressd-eu1",
+		}),
+		scalar(fieldReplicas, func(n *NATS) *int { return &n.Replicas }, field{
+			doc: "Replicas of the streams expressd creates when they are absent (trigger streams, EXPRESSD_RESULTS, EXPRESSD_DLQ): 3 on a cluster so that losing a node loses nothing. Existing streams are used as they are.",
+			def: "1", intMin: 1, intMax: 5, example: "3",
 		}),
 	},
 }

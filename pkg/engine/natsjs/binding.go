@@ -89,7 +89,10 @@ type Options struct {
 	Engine engine.Options
 	// FetchBatch is the number of messages a pull asks for (default 512).
 	FetchBatch int
-	Logger     *slog.Logger
+	// Replicas of the streams the binding creates when absent (default 1;
+	// 3 on a cluster). Existing streams are used as they are.
+	Replicas int
+	Logger   *slog.Logger
 }
 
 // Binding runs the machines' consumers and sync subscriptions on a set of

@@ -18,6 +18,7 @@ func (b *Binding) ensureStreams(ctx context.Context) error {
 			Name:       ResultsStream,
 			Subjects:   []string{ResultsSubject},
 			Storage:    jetstream.FileStorage,
+			Replicas:   b.replicas(),
 			Duplicates: resultsDuplicateWindow,
 			MaxAge:     7 * 24 * time.Hour,
 			Discard:    jetstream.DiscardOld,
@@ -26,6 +27,7 @@ func (b *Binding) ensureStreams(ctx context.Context) error {
 			Name:       DLQStream,
 			Subjects:   []string{DLQSubject},
 			Storage:    jetstream.FileStorage,
+			Replicas:   b.replicas(),
 			Duplicates: resultsDuplicateWindow,
 			MaxAge:     30 * 24 * time.Hour,
 		},
@@ -36,6 +38,9 @@ func (b *Binding) ensureStreams(ctx context.Context) error {
 	}
 	return nil
 }
+
+// replicas is the replica count of the streams the binding creates.
+func (b *Binding) replicas() int { return max(b.opts.Replicas, 1) }
 
 // ensureStream creates a stream when it does not exist. For a trigger
 // stream (merge), an existing stream missing some of the subjects gets them
@@ -89,6 +94,7 @@ func (m *machine) start(ctx context.Context) error {
 		Name:     t.Stream,
 		Subjects: t.Subjects,
 		Storage:  jetstream.FileStorage,
+		Replicas: b.replicas(),
 	}, true); err != nil {
 		return err
 	}
