@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -32,7 +33,7 @@ func (b *Binding) ensureStreams(ctx context.Context) error {
 			MaxAge:     30 * 24 * time.Hour,
 		},
 	} {
-		if err := b.ensureStream(ctx, cfg, false); err != nil {
+		if err := b.retryUnavailable(ctx, "stream "+cfg.Name, func() error { return b.ensureStream(ctx, cfg, false) }); err != nil {
 			return err
 		}
 	}
@@ -41,6 +42,38 @@ func (b *Binding) ensureStreams(ctx context.Context) error {
 
 // replicas is the replica count of the streams the binding creates.
 func (b *Binding) replicas() int { return max(b.opts.Replicas, 1) }
+
+// startupRetry bounds how long Start retries JetStream calls that fail
+// because the service is not ready yet (a cluster electing its meta leader,
+// a server still recovering its store).
+const startupRetry = 30 * time.Second
+
+// retryUnavailable runs f until it succeeds, fails with an error that
+// retrying cannot fix, or startupRetry passes.
+func (b *Binding) retryUnavailable(ctx context.Context, what string, f func() error) error {
+	deadline := time.Now().Add(startupRetry)
+	delay := 100 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || !transient(err) || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		b.log.Warn("JetStream not ready, retrying", "what", what, "error", err)
+		time.Sleep(delay)
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// transient reports whether a JetStream error may go away by itself.
+func transient(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == 503 || apiErr.Code == 408
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse)
+}
 
 // ensureStream creates a stream when it does not exist. For a trigger
 // stream (merge), an existing stream missing some of the subjects gets them
@@ -90,12 +123,13 @@ func (m *machine) start(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	if err := b.ensureStream(ctx, jetstream.StreamConfig{
+	scfg := jetstream.StreamConfig{
 		Name:     t.Stream,
 		Subjects: t.Subjects,
 		Storage:  jetstream.FileStorage,
 		Replicas: b.replicas(),
-	}, true); err != nil {
+	}
+	if err := b.retryUnavailable(ctx, "stream "+t.Stream, func() error { return b.ensureStream(ctx, scfg, true) }); err != nil {
 		return err
 	}
 	ccfg := jetstream.ConsumerConfig{
@@ -110,7 +144,12 @@ func (m *machine) start(ctx context.Context) error {
 	if len(t.Subjects) == 1 {
 		ccfg.FilterSubject, ccfg.FilterSubjects = t.Subjects[0], nil
 	}
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, t.Stream, ccfg)
+	var cons jetstream.Consumer
+	err = b.retryUnavailable(ctx, "consumer "+t.Consumer, func() error {
+		var cerr error
+		cons, cerr = b.js.CreateOrUpdateConsumer(ctx, t.Stream, ccfg)
+		return cerr
+	})
 	if err != nil {
 		return fmt.Errorf("natsjs: consumer %s on stream %s: %w", t.Consumer, t.Stream, err)
 	}
