@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
@@ -137,7 +138,7 @@ func TestSecurity(t *testing.T) {
 	}
 	nsBin := natsServerBin(t)
 	bin := buildExpressd(t)
-	for _, variant := range []string{"tls-client-cert", "nkey", "user-password", "password-in-url"} {
+	for _, variant := range []string{"tls-client-cert", "nkey", "user-password", "password-in-url", "creds"} {
 		t.Run(variant, func(t *testing.T) { runSecurity(t, nsBin, bin, variant) })
 	}
 }
@@ -195,6 +196,15 @@ jetstream { store_dir: %q }
   ]
 }
 `, port, filepath.Join(dir, "store"), tlsBlock, adminPassword, users)
+	if variant == "creds" {
+		// Operator mode: the expressd user's JWT carries the same
+		// least-privilege permissions; expressd connects with a creds file.
+		var seed string
+		conf, seed = operatorConfig(t, dir, port, perms)
+		secrets = append(secrets, seed)
+		natsSection = "nats:\n  url: " + url + "\n  creds: expressd.creds\n"
+		testOpts = []nats.Option{nats.UserCredentials(filepath.Join(dir, "admin.creds"))}
+	}
 	cf := filepath.Join(dir, "nats.conf")
 	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -288,6 +298,88 @@ jetstream { store_dir: %q }
 		t.Errorf("%d of %d events without a result", lost, len(events))
 	}
 	t.Logf("security %s: events=%d, stored=%d, lost=%d, %s", variant, len(events), stored, lost, time.Since(begin).Round(time.Millisecond))
+}
+
+// operatorConfig writes the JWTs of an operator-mode server (operator,
+// system account, an account with JetStream) and creds files for expressd
+// (holding perms) and for the test's admin user; it returns the server
+// config and expressd's user seed.
+func operatorConfig(t *testing.T, dir string, port int, perms string) (string, string) {
+	t.Helper()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	opKP, err := nkeys.CreateOperator()
+	must(err)
+	opPub, _ := opKP.PublicKey()
+	sysKP, _ := nkeys.CreateAccount()
+	sysPub, _ := sysKP.PublicKey()
+	accKP, _ := nkeys.CreateAccount()
+	accPub, _ := accKP.PublicKey()
+	oc := jwt.NewOperatorClaims(opPub)
+	oc.SystemAccount = sysPub
+	opJWT, err := oc.Encode(opKP)
+	must(err)
+	sysJWT, err := jwt.NewAccountClaims(sysPub).Encode(opKP)
+	must(err)
+	ac := jwt.NewAccountClaims(accPub)
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
+	accJWT, err := ac.Encode(opKP)
+	must(err)
+	user := func(name string, restrict bool) string {
+		ukp, _ := nkeys.CreateUser()
+		upub, _ := ukp.PublicKey()
+		useed, _ := ukp.Seed()
+		uc := jwt.NewUserClaims(upub)
+		uc.Name = name
+		if restrict {
+			pub, sub := permissionSubjects(perms)
+			if len(pub) < 10 || len(sub) != 3 {
+				t.Fatalf("permission subjects not extracted: publish %v, subscribe %v", pub, sub)
+			}
+			uc.Permissions.Pub.Allow.Add(pub...)
+			uc.Permissions.Sub.Allow.Add(sub...)
+			uc.Permissions.Resp = &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute}
+		}
+		ujwt, err := uc.Encode(accKP)
+		must(err)
+		creds, err := jwt.FormatUserConfig(ujwt, useed)
+		must(err)
+		must(os.WriteFile(filepath.Join(dir, name+".creds"), creds, 0o600))
+		return string(useed)
+	}
+	seed := user("expressd", true)
+	user("admin", false)
+	conf := fmt.Sprintf(`listen: 127.0.0.1:%d
+jetstream { store_dir: %q }
+operator: %q
+system_account: %s
+resolver: MEMORY
+resolver_preload: {
+  %s: %q
+  %s: %q
+}
+`, port, filepath.Join(dir, "store"), opJWT, sysPub, sysPub, sysJWT, accPub, accJWT)
+	return conf, seed
+}
+
+// permissionSubjects extracts the publish and subscribe subjects of a
+// permission block written by expressdPermissions.
+func permissionSubjects(perms string) (pub, sub []string) {
+	pubPart, subPart, _ := strings.Cut(perms, "subscribe:")
+	quoted := func(s string) []string {
+		var out []string
+		for _, f := range strings.Split(s, "\"") {
+			f = strings.TrimSpace(f)
+			if f != "" && !strings.ContainsAny(f, " ,:{}[]\n#") {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	return quoted(pubPart), quoted(subPart)
 }
 
 func grepLines(s, sub string) string {
