@@ -245,6 +245,46 @@ func obj(kv ...any) value.Value {
 	return value.FromObject(keys, vals)
 }
 
+// details builds a record's details object without boxing its fields
+// (the event types logged at ALL are most of the records).
+type details struct {
+	keys [6]string
+	vals [6]value.Value
+	n    int
+}
+
+func (d *details) add(k string, v value.Value) {
+	d.keys[d.n], d.vals[d.n] = k, v
+	d.n++
+}
+
+// data adds {key: JSON string, keyDetails: {truncated: false}} when the
+// execution's data is logged.
+func (d *details) data(lg *logger, key string, v value.Value) {
+	if lg.cfg.IncludeData {
+		d.add(key, jsonString(v))
+		d.add(detailsKey(key), notTruncated)
+	}
+}
+
+// detailsKey is "<key>Details" without building the string every time.
+func detailsKey(key string) string {
+	switch key {
+	case "input":
+		return "inputDetails"
+	case "output":
+		return "outputDetails"
+	}
+	return key + "Details"
+}
+
+func (d *details) value() value.Value {
+	o, ks, vs := value.MakeObject(d.n)
+	copy(ks, d.keys[:d.n])
+	copy(vs, d.vals[:d.n])
+	return o
+}
+
 // jsonString is the JSON text of v as a JSON string value (AWS logs
 // input/output as strings).
 func jsonString(v value.Value) value.Value { return value.FromString(string(value.AppendJSON(nil, v))) }
@@ -256,7 +296,7 @@ func (lg *logger) data(key string, v value.Value) []any {
 	if !lg.cfg.IncludeData {
 		return nil
 	}
-	return []any{key, jsonString(v), key + "Details", notTruncated}
+	return []any{key, jsonString(v), detailsKey(key), notTruncated}
 }
 
 // StateEntered implements vm.Tracer: <Type>StateEntered. The tracer is
@@ -271,8 +311,10 @@ func (en *Engine) StateEntered(e *vm.Execution, state int, input value.Value) {
 	}
 	r.entered = true
 	en.emit(r, id, prev, evStateEntered, stateEventNames[st.Type][0], func() value.Value {
-		kv := append([]any{"name", value.FromString(st.Name)}, lg.data("input", input)...)
-		return obj(kv...)
+		var d details
+		d.add("name", value.FromString(st.Name))
+		d.data(lg, "input", input)
+		return d.value()
 	})
 }
 
@@ -283,7 +325,9 @@ func (en *Engine) StateExited(e *vm.Execution, state int, output value.Value) {
 	st := &e.Program().States[state]
 	id, prev := e.LastEvent()
 	en.emit(r, id, prev, evStateExited, stateEventNames[st.Type][1], func() value.Value {
-		kv := append([]any{"name", value.FromString(st.Name)}, lg.data("output", output)...)
+		var d details
+		d.add("name", value.FromString(st.Name))
+		d.data(lg, "output", output)
 		if lg.cfg.IncludeData {
 			var ak []string
 			var av []value.Value
@@ -292,11 +336,11 @@ func (en *Engine) StateExited(e *vm.Execution, state int, output value.Value) {
 				av = append(av, jsonString(v))
 			})
 			if len(ak) > 0 {
-				kv = append(kv, "assignedVariables", value.FromObject(ak, av),
-					"assignedVariablesDetails", notTruncated)
+				d.add("assignedVariables", value.FromObject(ak, av))
+				d.add("assignedVariablesDetails", notTruncated)
 			}
 		}
-		return obj(kv...)
+		return d.value()
 	})
 }
 
