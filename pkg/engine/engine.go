@@ -222,6 +222,7 @@ type run struct {
 	cancelled bool
 	inTask    bool
 	taskTimer *timer   // the running task's TimeoutSeconds, if any
+	wakeTimer *timer   // the pending Wait or retry back-off, if any
 	task      *vm.Task // the task being called (for its log events)
 	taskSpan  telemetry.Span
 	taskStart int64 // unix nanoseconds
@@ -497,6 +498,7 @@ func (en *Engine) fireTimers() {
 				Cause: "The execution exceeded its maximum duration of " + en.limitOf(r.root).String() + "."})
 		case timerWake:
 			if t.seq == r.seq {
+				r.wakeTimer = nil
 				r.seq++
 				en.runq = append(en.runq, r)
 			}
@@ -545,7 +547,8 @@ func (en *Engine) step(r *run) {
 		en.runq = append(en.runq, r)
 	case vm.Sleep:
 		r.seq++
-		en.timers.push(&timer{at: st.Until, r: r, kind: timerWake, seq: r.seq})
+		r.wakeTimer = &timer{at: st.Until, r: r, kind: timerWake, seq: r.seq}
+		en.timers.push(r.wakeTimer)
 	case vm.Yield:
 		en.callTask(r, st.Task, st.Input, st.TimeoutSeconds)
 	case vm.Fork:
@@ -782,6 +785,8 @@ func (en *Engine) endTask(r *run, errName, cause string) {
 // pending timers, completions and queue entries for them are ignored.
 func (en *Engine) cancel(r *run) {
 	r.cancelled = true
+	en.timers.remove(r.wakeTimer)
+	r.wakeTimer = nil
 	if r.inTask {
 		en.timers.remove(r.taskTimer)
 		r.taskTimer = nil
@@ -826,10 +831,28 @@ func (en *Engine) finish(rt *root, res Result) {
 	if rt.done != nil {
 		rt.done(res)
 	}
+	// Nothing may keep the finished execution (and its payloads) alive:
+	// its runs' pending timers leave the queue; its Execution is recycled
+	// without its values. Stale references to the runs (late task
+	// completions, queue entries) check rt.finished before touching them.
+	en.release(&rt.top)
 	if len(en.freeExecs) < maxFreeExecutions {
-		// Stale references to the run (timers, late task completions, queue
-		// entries) check rt.finished before touching its Execution.
+		rt.top.e.Release()
 		en.freeExecs = append(en.freeExecs, rt.top.e)
+	}
+}
+
+// release removes the pending timers of r and its descendants.
+func (en *Engine) release(r *run) {
+	en.timers.remove(r.wakeTimer)
+	en.timers.remove(r.taskTimer)
+	r.wakeTimer, r.taskTimer = nil, nil
+	if r.fork != nil {
+		for _, k := range r.fork.kids {
+			if k != nil {
+				en.release(k)
+			}
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +83,37 @@ func TestTimedOutExecutionCountsTransitions(t *testing.T) {
 	}
 	if res.Status != TimedOut || res.Transitions == 0 {
 		t.Errorf("got %s with %d transitions, want TIMED_OUT with more than 0", res.Status, res.Transitions)
+	}
+}
+
+// Regression (review): an execution that timed out in a long Wait left its
+// wake timer queued until the Wait's end, keeping its input alive; a
+// recycled Execution kept the previous execution's values.
+func TestTimedOutWaitLeavesNoTimer(t *testing.T) {
+	reg := &task.Registry{}
+	wait := mustProgram(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`, reg)
+	en := New(Options{MaxDuration: 20 * time.Millisecond})
+	n := 0
+	for i := 0; i < 50; i++ {
+		en.Start(Start{Program: wait, Tasks: reg, Input: value.MustParse(`{"big":"` + strings.Repeat("x", 1024) + `"}`),
+			Done: func(r Result) {
+				if r.Status == TimedOut {
+					n++
+				}
+			}})
+	}
+	if err := en.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n != 50 {
+		t.Fatalf("%d of 50 timed out", n)
+	}
+	if l := en.timers.Len(); l != 0 {
+		t.Errorf("got %d timers queued after every execution finished, want 0", l)
+	}
+	for _, e := range en.freeExecs {
+		if e.StateInput().Kind() != value.Null {
+			t.Fatalf("a recycled Execution still holds its input")
+		}
 	}
 }

@@ -283,3 +283,19 @@ func (e *Execution) SetLastEvent(id int64) { e.prevEv, e.lastEv = e.lastEv, id }
 
 // StateInput returns the raw input of the current state.
 func (e *Execution) StateInput() value.Value { return e.regs[RegIn] }
+
+// Release drops every value e refers to (registers, variables, cached
+// context, Map item) while keeping its allocated space, so that a recycled
+// Execution does not keep a finished execution's payloads alive.
+func (e *Execution) Release() {
+	e.regs = [numRegs]value.Value{}
+	e.owned = value.Value{}
+	clear(e.vars)
+	e.ctx = nil
+	e.resumeFail = nil
+	if a := e.aux; a != nil {
+		clear(a.pending)
+		a.pending = a.pending[:0]
+		*a = execAux{retries: a.retries[:0], pending: a.pending}
+	}
+}

@@ -135,6 +135,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 	}
 
 	pc := e.pc
+	entered := 0
 	for {
 		in := code[pc]
 		pc++
@@ -142,11 +143,13 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 		case OpNop:
 		case OpEnter:
 			if budget > 0 {
-				if budget == 1 {
+				// The first state of a slice always runs, so every slice
+				// makes progress whatever the budget.
+				if entered >= budget {
 					e.pc = pc - 1
 					return Status{Kind: Budget}
 				}
-				budget--
+				entered++
 			}
 			e.state = int32(in.A)
 			e.transitions++
@@ -414,6 +417,7 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 						d *= m.rand()
 					}
 					e.pc = h.Retry
+					a.pending = a.pending[:0] // the retried state assigns afresh
 					e.regs[RegEff] = e.regs[RegIn]
 					e.sizes[RegEff] = e.sizes[RegIn]
 					return Status{Kind: Sleep, Until: m.now().Add(time.Duration(d * float64(time.Second))), Retry: true}, false
@@ -432,6 +436,7 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 					default:
 						v, err := p.Paths[c.ResultPath].Set(e.regs[RegIn], errObj)
 						if err != nil {
+							e.done = true
 							return Status{Kind: Failed, Failure: Failure{Error: StatesRuntime, HasError: true, HasCause: true, State: f.State,
 								Cause: "An error occurred while executing the state '" + f.State + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). Unable to apply ResultPath to the error output: " + err.Error()}}, false
 						}
@@ -443,6 +448,10 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 					if c.Assign >= 0 {
 						if af, ok := m.assign(&p.Assigns[c.Assign], errObj); !ok {
 							e.done = true
+							af.State = f.State
+							if af.Error == StatesRuntime && af.HasCause {
+								af.Cause = "An error occurred while executing the state '" + f.State + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). " + af.Cause
+							}
 							return Status{Kind: Failed, Failure: af}, false
 						}
 					}
