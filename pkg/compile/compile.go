@@ -278,6 +278,7 @@ func (c *compiler) state(sm *asl.StateMachine, st *asl.State, target func(*asl.N
 		c.inputPath(st)
 		if st.Parameters != nil {
 			c.template(st.Parameters, "Parameters", vm.RegEff, vm.RegEff)
+			c.emit(vm.OpCheckSize, 0, uint32(vm.RegEff)) // the task input is a payload too
 		}
 		c.emit(vm.OpTask, c.task(idx, st), 0)
 		c.emit(vm.OpCheckSize, 0, uint32(vm.RegRes))
@@ -287,6 +288,7 @@ func (c *compiler) state(sm *asl.StateMachine, st *asl.State, target func(*asl.N
 		c.inputPath(st)
 		if st.Parameters != nil {
 			c.template(st.Parameters, "Parameters", vm.RegEff, vm.RegEff)
+			c.emit(vm.OpCheckSize, 0, uint32(vm.RegEff))
 		}
 		pi := uint32(len(p.Parallels))
 		p.Parallels = append(p.Parallels, vm.Parallel{State: idx, Branches: make([]uint32, len(st.Branches))})
