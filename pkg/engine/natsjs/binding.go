@@ -150,7 +150,9 @@ func Start(ctx context.Context, opts Options) (*Binding, error) {
 	if opts.Engine.Metrics == nil {
 		opts.Engine.Metrics = telemetry.Nop{}
 	}
-	js, err := jetstream.New(opts.Conn, jetstream.WithPublishAsyncTimeout(PubAckTimeout))
+	js, err := jetstream.New(opts.Conn, jetstream.WithPublishAsyncTimeout(PubAckTimeout),
+		// As many results may await their PubAck as the acker queue holds.
+		jetstream.WithPublishAsyncMaxPending(ackQueue))
 	if err != nil {
 		return nil, fmt.Errorf("natsjs: %w", err)
 	}

@@ -3,6 +3,7 @@ package natsjs
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -48,7 +49,14 @@ func (p *publisher) publishLoop() {
 	defer close(p.acks)
 	js := p.b.js
 	for ev := range p.in {
-		fut, err := js.PublishMsgAsync(ev.resultMsg())
+		msg := ev.resultMsg()
+		fut, err := js.PublishMsgAsync(msg)
+		for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			// The server is slow to acknowledge: wait for room (back-pressure)
+			// rather than treat the result as not stored and run it again.
+			time.Sleep(10 * time.Millisecond)
+			fut, err = js.PublishMsgAsync(msg)
+		}
 		if err != nil {
 			resultNotStored(ev, err)
 			continue
