@@ -110,6 +110,7 @@ type Binding struct {
 	pub      *publisher
 
 	stopping atomic.Bool
+	intake   sync.RWMutex // held (read) by callbacks from their stopping check to inflight.Add
 	inflight sync.WaitGroup
 	ready    atomic.Bool
 }
@@ -207,7 +208,10 @@ func (b *Binding) engine() *engine.Engine {
 // Stop stops fetching, lets executions in flight finish until ctx ends,
 // naks the rest so that they are redelivered, and stops the workers.
 func (b *Binding) Stop(ctx context.Context) {
-	if !b.stopping.CompareAndSwap(false, true) {
+	b.intake.Lock()
+	already := b.stopping.Swap(true)
+	b.intake.Unlock()
+	if already {
 		return
 	}
 	b.ready.Store(false)

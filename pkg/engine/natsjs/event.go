@@ -40,6 +40,10 @@ type event struct {
 // execution, or routes an undecodable event to FAILED + DLQ.
 func (m *machine) onMessage(msg jetstream.Msg) {
 	b := m.b
+	// The intake lock makes "not stopping" and the inflight count one step:
+	// Stop cannot begin waiting between them.
+	b.intake.RLock()
+	defer b.intake.RUnlock()
 	if b.stopping.Load() {
 		_ = msg.Nak() // shutting down: another worker (or our restart) takes it
 		return

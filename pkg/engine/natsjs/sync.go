@@ -30,6 +30,8 @@ func (m *machine) onSync(msg *nats.Msg) {
 		b.log.Warn("sync request without a reply subject dropped", "machine", m.Name)
 		return
 	}
+	b.intake.RLock()
+	defer b.intake.RUnlock()
 	if b.stopping.Load() {
 		fail("ServiceUnavailable", "expressd is shutting down")
 		return
