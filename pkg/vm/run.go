@@ -217,7 +217,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 				e.regs[RegIn].SetOwned(name, e.regs[RegRes]) {
 				e.regs[RegOut] = e.regs[RegIn]
 				if si, sr := e.sizes[RegIn], e.sizes[RegRes]; si >= 0 && sr >= 0 {
-					e.sizes[RegOut] = si + sr + 2*len(name) + 8
+					e.sizes[RegOut] = si + sr + 6*len(name) + 8 // a name byte escapes to at most 6
 				} else {
 					e.sizes[RegOut] = -1
 				}
@@ -239,7 +239,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			// The result replaces or adds one member on the path; each
 			// created level adds at most the path's text and punctuation.
 			if si, sr := e.sizes[RegIn], e.sizes[RegRes]; si >= 0 && sr >= 0 {
-				e.sizes[RegOut] = si + sr + 2*len(path.String()) + 8
+				e.sizes[RegOut] = si + sr + 6*len(path.String()) + 8
 			} else {
 				e.sizes[RegOut] = -1
 			}
