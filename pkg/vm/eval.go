@@ -305,6 +305,9 @@ func (m *Machine) mapFork(mp *Map, doc value.Value) (ForkSpec, Failure, bool) {
 		if !ok {
 			return ForkSpec{}, f, false
 		}
+		if value.Size(v) > PayloadLimit { // an iteration's input is a payload too
+			return ForkSpec{}, Fail(StatesDataLimitExceeded, "The state/task '"+spec.State+"' returned a result with a size exceeding the maximum number of bytes service limit."), false
+		}
 		spec.Inputs[i] = v
 	}
 	return spec, Failure{}, true
