@@ -126,6 +126,7 @@ type machine struct {
 
 	mu      sync.Mutex
 	running map[*event]struct{} // executions in flight, for InProgress and shutdown
+	syncs   map[*nats.Msg]struct{} // sync requests in flight, answered at shutdown
 
 	// Decoders keep their scratch space between events: nats.go calls the
 	// consume handler and the sync subscription each from one goroutine.
@@ -174,7 +175,7 @@ func Start(ctx context.Context, opts Options) (*Binding, error) {
 	}
 	b.pub = newPublisher(b)
 	for _, m := range opts.Machines {
-		rm := &machine{Machine: m, b: b, running: map[*event]struct{}{}}
+		rm := &machine{Machine: m, b: b, running: map[*event]struct{}{}, syncs: map[*nats.Msg]struct{}{}}
 		if rm.Results == "" {
 			rm.Results = ResultsPrefix + m.Name
 		}
@@ -317,6 +318,22 @@ func (m *machine) nakRunning() {
 	m.mu.Unlock()
 	for _, ev := range evs {
 		nakShutdown(ev)
+		m.b.inflight.Done()
+	}
+	// Sync requests are at most once: answer them instead of leaving the
+	// callers to time out.
+	m.mu.Lock()
+	reqs := make([]*nats.Msg, 0, len(m.syncs))
+	for r := range m.syncs {
+		reqs = append(reqs, r)
+	}
+	clear(m.syncs)
+	m.mu.Unlock()
+	now := time.Now()
+	for _, r := range reqs {
+		res := engine.Result{Status: engine.Failed, Error: "ServiceUnavailable", Cause: "expressd shut down before the execution finished",
+			HasError: true, HasCause: true, Start: now, Stop: now}
+		_ = r.Respond(resultBody(nil, res, eventInfo{subject: r.Subject, msgID: r.Header.Get(nats.MsgIdHdr)}))
 		m.b.inflight.Done()
 	}
 }

@@ -50,6 +50,9 @@ func (m *machine) onSync(msg *nats.Msg) {
 		return
 	}
 	b.inflight.Add(1)
+	m.mu.Lock()
+	m.syncs[msg] = struct{}{}
+	m.mu.Unlock()
 	b.engine().Start(engine.Start{
 		Program:   m.Program,
 		Tasks:     m.Tasks,
@@ -61,6 +64,13 @@ func (m *machine) onSync(msg *nats.Msg) {
 		Timeout:   m.Timeout,
 		Logging:   m.Logging,
 		Done: func(res engine.Result) {
+			m.mu.Lock()
+			_, mine := m.syncs[msg]
+			delete(m.syncs, msg)
+			m.mu.Unlock()
+			if !mine {
+				return // shutdown answered it already
+			}
 			_ = msg.Respond(resultBody(nil, res, info))
 			b.inflight.Done()
 		},
