@@ -125,7 +125,7 @@ type machine struct {
 	advSub   *nats.Subscription
 
 	mu      sync.Mutex
-	running map[*event]struct{} // executions in flight, for InProgress and shutdown
+	running map[*event]struct{}    // executions in flight, for InProgress and shutdown
 	syncs   map[*nats.Msg]struct{} // sync requests in flight, answered at shutdown
 
 	// Decoders keep their scratch space between events: nats.go calls the
