@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/expressd/expressd/pkg/value"
@@ -634,15 +633,10 @@ func (v *validator) operand(op string, n *Node) {
 	}
 }
 
-var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$`)
-
 // IsTimestamp reports whether s is a timestamp as ASL accepts it: RFC 3339
 // with an uppercase T, a zone designator (Z or ±hh:mm) and up to nine
 // fractional digits, and a valid date and time.
 func IsTimestamp(s string) bool {
-	if !timestampRE.MatchString(s) {
-		return false
-	}
-	_, err := time.Parse(time.RFC3339Nano, s)
-	return err == nil
+	_, ok := ParseTimestamp(s)
+	return ok
 }

@@ -105,7 +105,7 @@ func (c *compiler) comparison(r *asl.ChoiceRule) uint32 {
 	case op == vm.CmpStringMatches:
 		cmp.Pattern = vm.CompilePattern(operand.Str)
 	case op >= vm.CmpTimestampEquals && op <= vm.CmpTimestampGreaterThanEquals:
-		t, ok := vm.ParseTimestamp(operand.Str)
+		t, ok := asl.ParseTimestamp(operand.Str)
 		if !ok {
 			c.errorf(operand, asl.CodeSchema, "String does not match RFC3339 timestamp")
 		}

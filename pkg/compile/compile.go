@@ -703,7 +703,7 @@ func (c *compiler) wait(state uint32, st *asl.State) uint32 {
 		w.Path = c.path(st.SecondsPath.Node, st.SecondsPath.Text, false)
 	case st.Timestamp != nil:
 		w.Kind = vm.WaitTimestamp
-		t, ok := vm.ParseTimestamp(st.Timestamp.Str)
+		t, ok := asl.ParseTimestamp(st.Timestamp.Str)
 		if !ok {
 			c.errorf(st.Timestamp, asl.CodeSchema, "String does not match RFC3339 timestamp")
 		}

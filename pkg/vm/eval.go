@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/expressd/expressd/pkg/asl"
 	"github.com/expressd/expressd/pkg/intrinsic"
 	"github.com/expressd/expressd/pkg/jsonpath"
 	"github.com/expressd/expressd/pkg/value"
@@ -220,7 +221,7 @@ func (m *Machine) waitUntil(w *Wait, doc value.Value) (time.Time, Failure, bool)
 		if err != nil {
 			return time.Time{}, Fail(StatesRuntime, "The TimestampPath parameter does not reference an input value: "+p.String()), false
 		}
-		t, ok := ParseTimestamp(v.Str())
+		t, ok := asl.ParseTimestamp(v.Str())
 		if v.Kind() != value.String || !ok {
 			return time.Time{}, Fail(StatesRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "+p.String()+" == "+displayValue(v)), false
 		}
