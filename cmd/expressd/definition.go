@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/expressd/expressd/pkg/asl"
@@ -57,11 +56,5 @@ func mergeDiagnostics(a, b asl.Diagnostics) asl.Diagnostics {
 			out = append(out, d)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Pos.Line != out[j].Pos.Line {
-			return out[i].Pos.Line < out[j].Pos.Line
-		}
-		return out[i].Pos.Col < out[j].Pos.Col
-	})
-	return out
+	return out.Sorted()
 }

@@ -22,7 +22,7 @@ func Decode(file string, data []byte) (*StateMachine, Diagnostics) {
 	}
 	d := &decoder{file: file, diags: diags}
 	m := d.machine(root, machineTop)
-	return m, d.diags.sort()
+	return m, d.diags.Sorted()
 }
 
 // DecodeNode parses a JSON or YAML document (chosen as in [Decode]) into a
@@ -48,7 +48,7 @@ func DecodeNode(file string, data []byte) (*Node, Diagnostics) {
 			}
 		}
 	}
-	return n, diags.sort()
+	return n, diags.Sorted()
 }
 
 // looksLikeJSON reports whether the first non-blank byte opens a JSON
@@ -76,7 +76,7 @@ func Load(file string, data []byte) (*StateMachine, Diagnostics) {
 		return nil, diags
 	}
 	diags = append(diags, Validate(file, m)...)
-	return m, diags.sort()
+	return m, diags.Sorted()
 }
 
 type machineKind uint8

@@ -87,9 +87,10 @@ func (ds Diagnostics) Err() error {
 	return ds
 }
 
-// sort orders ds by file, position, pointer and message, and drops exact
+// Sorted orders ds by file, position, pointer and message, and drops exact
 // duplicates, so the output is stable whatever order the checks ran in.
-func (ds Diagnostics) sort() Diagnostics {
+// It sorts in place and returns the (possibly shorter) result.
+func (ds Diagnostics) Sorted() Diagnostics {
 	slices.SortStableFunc(ds, func(a, b Diagnostic) int {
 		return cmp.Or(
 			cmp.Compare(a.File, b.File),

@@ -32,7 +32,7 @@ func Validate(file string, m *StateMachine) Diagnostics {
 		v.intRange(t, "TimeoutSeconds", 0, maxTimeoutSeconds)
 	}
 	v.machine(m)
-	return v.diags.sort()
+	return v.diags.Sorted()
 }
 
 type validator struct {

@@ -109,29 +109,12 @@ func StateMachine(sm *asl.StateMachine, opts ...Option) (*vm.Program, asl.Diagno
 		f()
 	}
 	if len(c.diags) > 0 {
-		return nil, sortDiags(c.diags)
+		return nil, c.diags.Sorted()
 	}
 	if err := vm.Verify(c.prog); err != nil {
 		panic("compile: produced an invalid program: " + err.Error())
 	}
 	return c.prog, nil
-}
-
-func sortDiags(ds asl.Diagnostics) asl.Diagnostics {
-	// Stable order by position then pointer (asl sorts its own the same way).
-	for i := 1; i < len(ds); i++ {
-		for j := i; j > 0 && less(ds[j], ds[j-1]); j-- {
-			ds[j], ds[j-1] = ds[j-1], ds[j]
-		}
-	}
-	return ds
-}
-
-func less(a, b asl.Diagnostic) bool {
-	if a.Pos.Offset != b.Pos.Offset {
-		return a.Pos.Offset < b.Pos.Offset
-	}
-	return a.Pointer < b.Pointer
 }
 
 func (c *compiler) errorf(n *asl.Node, code string, msg string) {
