@@ -290,7 +290,7 @@ func (c *compiler) state(sm *asl.StateMachine, st *asl.State, target func(*asl.N
 		mi := uint32(len(p.Maps))
 		mp := vm.Map{State: idx, ItemsPath: -1, Selector: -1, MaxConcurrencyPath: -1}
 		if st.ItemsPath.Set && !st.ItemsPath.Null && st.ItemsPath.Text != "$" {
-			mp.ItemsPath = int32(c.path(st.ItemsPath.Node, st.ItemsPath.Text, true))
+			mp.ItemsPath = int32(c.path(st.ItemsPath.Node, st.ItemsPath.Text))
 		}
 		if st.ItemSelector != nil {
 			field := "ItemSelector"
@@ -307,7 +307,7 @@ func (c *compiler) state(sm *asl.StateMachine, st *asl.State, target func(*asl.N
 			}
 		}
 		if st.MaxConcurrencyPath.Set && !st.MaxConcurrencyPath.Null {
-			mp.MaxConcurrencyPath = int32(c.path(st.MaxConcurrencyPath.Node, st.MaxConcurrencyPath.Text, false))
+			mp.MaxConcurrencyPath = int32(c.path(st.MaxConcurrencyPath.Node, st.MaxConcurrencyPath.Text))
 		}
 		p.Maps = append(p.Maps, mp)
 		c.emit(vm.OpMap, mi, 0)
@@ -407,25 +407,20 @@ func (c *compiler) afterResult(st *asl.State) {
 	c.emit(vm.OpCheckSize, 0, uint32(vm.RegOut))
 }
 
-func (c *compiler) inputPath(st *asl.State) {
-	f := st.InputPath
-	switch {
-	case !f.Set || f.Text == "$":
-	case f.Null:
-		c.emit(vm.OpEmpty, 0, uint32(vm.RegEff))
-	default:
-		c.emit(vm.OpPath, c.path(f.Node, f.Text, false), vm.Regs(vm.RegIn, vm.RegEff))
-	}
-}
+func (c *compiler) inputPath(st *asl.State) { c.selectPath(st.InputPath, vm.RegIn, vm.RegEff) }
 
-func (c *compiler) outputPath(st *asl.State) {
-	f := st.OutputPath
+func (c *compiler) outputPath(st *asl.State) { c.selectPath(st.OutputPath, vm.RegOut, vm.RegOut) }
+
+// selectPath compiles InputPath or OutputPath: absent or "$" emits
+// nothing (dst already holds src: OpEnter sets eff = in), null gives {}, a
+// path selects from src into dst.
+func (c *compiler) selectPath(f asl.PathField, src, dst vm.Reg) {
 	switch {
 	case !f.Set || f.Text == "$":
 	case f.Null:
-		c.emit(vm.OpEmpty, 0, uint32(vm.RegOut))
+		c.emit(vm.OpEmpty, 0, uint32(dst))
 	default:
-		c.emit(vm.OpPath, c.path(f.Node, f.Text, false), vm.Regs(vm.RegOut, vm.RegOut))
+		c.emit(vm.OpPath, c.path(f.Node, f.Text), vm.Regs(src, dst))
 	}
 }
 
@@ -442,7 +437,7 @@ func (c *compiler) resultPath(st *asl.State) {
 }
 
 // path compiles an ASL Path (InputPath, OutputPath, ItemsPath, Variable, …).
-func (c *compiler) path(n *asl.Node, text string, _ bool) uint32 {
+func (c *compiler) path(n *asl.Node, text string) uint32 {
 	if i, ok := c.paths[text]; ok {
 		return i
 	}
@@ -653,7 +648,7 @@ func (c *compiler) task(state uint32, st *asl.State) uint32 {
 		}
 	}
 	if st.TimeoutSecondsPath.Set && !st.TimeoutSecondsPath.Null {
-		t.TimeoutPath = int32(c.path(st.TimeoutSecondsPath.Node, st.TimeoutSecondsPath.Text, false))
+		t.TimeoutPath = int32(c.path(st.TimeoutSecondsPath.Node, st.TimeoutSecondsPath.Text))
 	}
 	if st.HeartbeatSeconds != nil {
 		if n, ok := st.HeartbeatSeconds.Value().Int(); ok {
@@ -661,7 +656,7 @@ func (c *compiler) task(state uint32, st *asl.State) uint32 {
 		}
 	}
 	if st.HeartbeatSecondsPath.Set && !st.HeartbeatSecondsPath.Null {
-		t.HeartbeatPath = int32(c.path(st.HeartbeatSecondsPath.Node, st.HeartbeatSecondsPath.Text, false))
+		t.HeartbeatPath = int32(c.path(st.HeartbeatSecondsPath.Node, st.HeartbeatSecondsPath.Text))
 	}
 	if c.opts.resolver != nil {
 		id, err := c.opts.resolver.Resolve(st.Resource)
@@ -683,7 +678,7 @@ func (c *compiler) wait(state uint32, st *asl.State) uint32 {
 		w.Seconds = n
 	case st.SecondsPath.Set:
 		w.Kind = vm.WaitSecondsPath
-		w.Path = c.path(st.SecondsPath.Node, st.SecondsPath.Text, false)
+		w.Path = c.path(st.SecondsPath.Node, st.SecondsPath.Text)
 	case st.Timestamp != nil:
 		w.Kind = vm.WaitTimestamp
 		t, ok := asl.ParseTimestamp(st.Timestamp.Str)
@@ -693,7 +688,7 @@ func (c *compiler) wait(state uint32, st *asl.State) uint32 {
 		w.Time = t
 	case st.TimestampPath.Set:
 		w.Kind = vm.WaitTimestampPath
-		w.Path = c.path(st.TimestampPath.Node, st.TimestampPath.Text, false)
+		w.Path = c.path(st.TimestampPath.Node, st.TimestampPath.Text)
 	}
 	c.prog.Waits = append(c.prog.Waits, w)
 	return uint32(len(c.prog.Waits) - 1)
