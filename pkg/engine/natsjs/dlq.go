@@ -40,24 +40,8 @@ func (m *machine) onMaxDeliveries(msg *nats.Msg) {
 		b.log.Error("DLQ: event lookup", "stream", adv.Stream, "seq", adv.StreamSeq, "error", err)
 		return
 	}
-	dlq := nats.NewMsg(DLQPrefix + m.Name)
-	for k, vs := range raw.Header {
-		if k == nats.MsgIdHdr {
-			continue
-		}
-		for _, v := range vs {
-			dlq.Header.Add(k, v)
-		}
-	}
-	seq := strconv.FormatUint(adv.StreamSeq, 10)
-	dlq.Header.Set(nats.MsgIdHdr, "dlq:"+m.Name+":"+adv.Stream+":"+seq)
-	dlq.Header.Set(HeaderReason, "max deliveries reached ("+strconv.FormatUint(adv.Deliveries, 10)+") without a stored result")
-	dlq.Header.Set(HeaderMachine, m.Name)
-	dlq.Header.Set(HeaderStream, adv.Stream)
-	dlq.Header.Set(HeaderSeq, seq)
-	dlq.Header.Set(HeaderSubject, raw.Subject)
-	dlq.Header.Set(HeaderDeliveries, strconv.FormatUint(adv.Deliveries, 10))
-	dlq.Data = raw.Data
+	dlq := dlqMessage(m.Name, adv.Stream, adv.StreamSeq, raw.Subject, adv.Deliveries,
+		"max deliveries reached ("+strconv.FormatUint(adv.Deliveries, 10)+") without a stored result", raw.Header, raw.Data)
 	if _, err := b.js.PublishMsg(ctx, dlq); err != nil {
 		b.log.Error("DLQ copy not stored", "machine", m.Name, "stream", adv.Stream, "seq", adv.StreamSeq, "error", err)
 		return

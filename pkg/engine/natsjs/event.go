@@ -153,25 +153,31 @@ func (ev *event) resultMsg() *nats.Msg {
 // dlqMsg builds the DLQ copy of an event: the original payload and headers
 // plus the reason.
 func (ev *event) dlqMsg(reason string) *nats.Msg {
-	msg := nats.NewMsg(DLQPrefix + ev.m.Name)
-	if h := ev.msg.Headers(); h != nil {
-		for k, vs := range h {
-			if k == nats.MsgIdHdr {
-				continue
-			}
-			for _, v := range vs {
-				msg.Header.Add(k, v)
-			}
+	return dlqMessage(ev.m.Name, ev.stream, ev.seq, ev.subject, ev.deliv, reason, ev.msg.Headers(), ev.msg.Data())
+}
+
+// dlqMessage builds a DLQ message for the event at stream/seq: its payload
+// and headers (but its Nats-Msg-Id) plus the reason and origin headers. Its
+// own Nats-Msg-Id lets the DLQ stream drop a second copy of the same event.
+func dlqMessage(machine, stream string, seq uint64, subject string, deliveries uint64, reason string, hdr nats.Header, data []byte) *nats.Msg {
+	msg := nats.NewMsg(DLQPrefix + machine)
+	for k, vs := range hdr {
+		if k == nats.MsgIdHdr {
+			continue
+		}
+		for _, v := range vs {
+			msg.Header.Add(k, v)
 		}
 	}
-	msg.Header.Set(nats.MsgIdHdr, "dlq:"+ev.resultMsgID())
+	seqText := strconv.FormatUint(seq, 10)
+	msg.Header.Set(nats.MsgIdHdr, "dlq:"+machine+":"+stream+":"+seqText)
 	msg.Header.Set(HeaderReason, reason)
-	msg.Header.Set(HeaderMachine, ev.m.Name)
-	msg.Header.Set(HeaderStream, ev.stream)
-	msg.Header.Set(HeaderSeq, strconv.FormatUint(ev.seq, 10))
-	msg.Header.Set(HeaderSubject, ev.subject)
-	msg.Header.Set(HeaderDeliveries, strconv.FormatUint(ev.deliv, 10))
-	msg.Data = ev.msg.Data()
+	msg.Header.Set(HeaderMachine, machine)
+	msg.Header.Set(HeaderStream, stream)
+	msg.Header.Set(HeaderSeq, seqText)
+	msg.Header.Set(HeaderSubject, subject)
+	msg.Header.Set(HeaderDeliveries, strconv.FormatUint(deliveries, 10))
+	msg.Data = data
 	return msg
 }
 
