@@ -27,6 +27,13 @@ type Metrics interface {
 	Redelivered(machine string)
 	// DeadLettered counts an event copied to the DLQ.
 	DeadLettered(machine, reason string)
+	// StoreFailed counts a write the daemon could not store: kind "result"
+	// (the event is nak'ed and runs again) or "dlq" (the event stays in its
+	// stream, neither completed nor dead-lettered).
+	StoreFailed(machine, kind string)
+	// SyncRejected counts a sync request refused because the machine's
+	// sync executions were at their limit.
+	SyncRejected(machine string)
 	// SinkRecords counts log records a sink wrote or dropped.
 	SinkRecords(sink string, written, dropped int)
 	// InFlight reports the executions currently running for machine.
@@ -72,6 +79,8 @@ func (Nop) ExecutionEnded(string, string, time.Duration, int64) {}
 func (Nop) TaskCall(string, string, time.Duration)              {}
 func (Nop) Redelivered(string)                                  {}
 func (Nop) DeadLettered(string, string)                         {}
+func (Nop) StoreFailed(string, string)                          {}
+func (Nop) SyncRejected(string)                                 {}
 func (Nop) SinkRecords(string, int, int)                        {}
 func (Nop) InFlight(string, int)                                {}
 

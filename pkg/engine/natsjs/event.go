@@ -18,15 +18,21 @@ const (
 	// ErrInvalidInput: the event is not valid JSON (AWS's StartExecution
 	// rejects such input with InvalidExecutionInput).
 	ErrInvalidInput = "InvalidExecutionInput"
+	// ErrExecutionLimit: a sync request found its machine's sync
+	// executions at their limit (AWS's name for "the maximum number of
+	// running executions has been reached").
+	ErrExecutionLimit = "ExecutionLimitExceeded"
 )
 
 // event is one trigger message on its way through an execution to its
 // stored result and acknowledgement.
 type event struct {
 	m       *machine
+	run     *consumeRun
 	msg     jetstream.Msg
 	stream  string
 	seq     uint64
+	stored  int64 // when the stream stored the event, Unix ns: with stream and seq, the event's identity
 	deliv   uint64
 	subject string
 	msgID   string
@@ -34,11 +40,13 @@ type event struct {
 	touched time.Time // last InProgress (or arrival)
 	res     engine.Result
 	dlq     string // non-empty: copy the event to the DLQ with this reason, then Term
+	dlqKind string // with dlq: the reason's metric label
+	noRes   bool   // with dlq: the event did not run; store only the DLQ copy
 }
 
 // onMessage is the consume callback: it decodes one event and starts its
 // execution, or routes an undecodable event to FAILED + DLQ.
-func (m *machine) onMessage(msg jetstream.Msg) {
+func (m *machine) onMessage(run *consumeRun, msg jetstream.Msg) {
 	b := m.b
 	// The intake lock makes "not stopping" and the inflight count one step:
 	// Stop cannot begin waiting between them.
@@ -50,15 +58,17 @@ func (m *machine) onMessage(msg jetstream.Msg) {
 	}
 	meta, err := msg.Metadata()
 	if err != nil {
-		b.log.Error("message without JetStream metadata", "machine", m.Name, "error", err)
+		b.rlog.Error("nometa "+m.Name, "message without JetStream metadata terminated", "machine", m.Name, "error", err)
 		_ = msg.Term()
 		return
 	}
 	ev := &event{
 		m:       m,
+		run:     run,
 		msg:     msg,
 		stream:  meta.Stream,
 		seq:     meta.Sequence.Stream,
+		stored:  meta.Timestamp.UnixNano(),
 		deliv:   meta.NumDelivered,
 		subject: msg.Subject(),
 		touched: time.Now(),
@@ -74,6 +84,13 @@ func (m *machine) onMessage(msg jetstream.Msg) {
 	m.track(ev)
 	if ev.deliv > 1 {
 		b.opts.Engine.Metrics.Redelivered(m.Name)
+	}
+	if limit := m.Trigger.MaxDeliver; limit > 0 && ev.deliv > uint64(limit) {
+		// Its runs are used up: every earlier delivery ran it and none
+		// stored a result (its worker died, or the results stream refused
+		// the result). Dead-letter it without running it again.
+		ev.deadLetter("no result stored in max_deliver (" + strconv.Itoa(limit) + ") runs")
+		return
 	}
 	data := msg.Data()
 	if len(data) > vm.PayloadLimit {
@@ -116,8 +133,14 @@ func (ev *event) reject(name, cause string) {
 	ev.res = engine.Result{Status: engine.Failed, Error: name, Cause: cause, HasError: true, HasCause: true,
 		Name: ev.name, Start: now, Stop: now,
 		ExecutionArn: ev.m.b.executionArn(ev.m.Name, ev.name)}
-	ev.dlq = name + ": " + cause
-	ev.m.b.opts.Engine.Metrics.DeadLettered(ev.m.Name, name)
+	ev.dlq, ev.dlqKind = name+": "+cause, name
+	ev.m.b.pub.submit(ev)
+}
+
+// deadLetter sends an event that will not run to the DLQ (only), then
+// terminates it.
+func (ev *event) deadLetter(reason string) {
+	ev.dlq, ev.dlqKind, ev.noRes = reason, "max deliver", true
 	ev.m.b.pub.submit(ev)
 }
 
@@ -134,10 +157,21 @@ func (b *Binding) executionArn(machine, name string) string {
 	return "arn:aws:states:" + region + ":" + account + ":express:" + machine + ":" + name + ":" + newID()
 }
 
-// resultMsgID is the result's Nats-Msg-Id: the results stream drops a
-// re-run's second result within its duplicate window.
+// eventID identifies the event for as long as any stream keeps it:
+// "<stream>:<seq>:<stored>", stored being the time the stream stored it
+// (Unix ns, from the delivery's metadata). The sequence alone is not
+// enough: a trigger stream deleted and created again numbers its events
+// from 1 again, and within the results stream's duplicate window the new
+// events' results would be dropped as duplicates of the old ones.
+func eventID(stream string, seq uint64, stored int64) string {
+	return stream + ":" + strconv.FormatUint(seq, 10) + ":" + strconv.FormatInt(stored, 10)
+}
+
+// resultMsgID is the result's Nats-Msg-Id, "<machine>:<event id>": the
+// results stream drops a re-run's second result within its duplicate
+// window, and only that.
 func (ev *event) resultMsgID() string {
-	return ev.m.Name + ":" + ev.stream + ":" + strconv.FormatUint(ev.seq, 10)
+	return ev.m.Name + ":" + eventID(ev.stream, ev.seq, ev.stored)
 }
 
 // resultMsg builds the result message of an event.
@@ -153,13 +187,14 @@ func (ev *event) resultMsg() *nats.Msg {
 // dlqMsg builds the DLQ copy of an event: the original payload and headers
 // plus the reason.
 func (ev *event) dlqMsg(reason string) *nats.Msg {
-	return dlqMessage(ev.m.Name, ev.stream, ev.seq, ev.subject, ev.deliv, reason, ev.msg.Headers(), ev.msg.Data())
+	return dlqMessage(ev.m.Name, ev.stream, ev.seq, ev.stored, ev.subject, ev.deliv, reason, ev.msg.Headers(), ev.msg.Data())
 }
 
 // dlqMessage builds a DLQ message for the event at stream/seq: its payload
 // and headers (but its Nats-Msg-Id) plus the reason and origin headers. Its
-// own Nats-Msg-Id lets the DLQ stream drop a second copy of the same event.
-func dlqMessage(machine, stream string, seq uint64, subject string, deliveries uint64, reason string, hdr nats.Header, data []byte) *nats.Msg {
+// own Nats-Msg-Id, "dlq:<machine>:<event id>", lets the DLQ stream drop a
+// second copy of the same event.
+func dlqMessage(machine, stream string, seq uint64, stored int64, subject string, deliveries uint64, reason string, hdr nats.Header, data []byte) *nats.Msg {
 	msg := nats.NewMsg(DLQPrefix + machine)
 	for k, vs := range hdr {
 		if k == nats.MsgIdHdr {
@@ -170,7 +205,7 @@ func dlqMessage(machine, stream string, seq uint64, subject string, deliveries u
 		}
 	}
 	seqText := strconv.FormatUint(seq, 10)
-	msg.Header.Set(nats.MsgIdHdr, "dlq:"+machine+":"+stream+":"+seqText)
+	msg.Header.Set(nats.MsgIdHdr, "dlq:"+machine+":"+eventID(stream, seq, stored))
 	msg.Header.Set(HeaderReason, reason)
 	msg.Header.Set(HeaderMachine, machine)
 	msg.Header.Set(HeaderStream, stream)

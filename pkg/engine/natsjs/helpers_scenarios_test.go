@@ -8,6 +8,7 @@ package natsjs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -242,6 +243,24 @@ func jsonField(data []byte, field string) string {
 	}
 	s, _ := m[field].(string)
 	return s
+}
+
+// eventID is the identity of the event at seq in stream as the binding
+// writes it into result and DLQ message ids: "<stream>:<seq>:<stored>",
+// stored being the time the stream stored the event in Unix ns.
+func eventID(t testing.TB, js jetstream.JetStream, stream string, seq uint64) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GetMsg(ctx, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s:%d:%d", stream, seq, m.Time.UnixNano())
 }
 
 // quietLogger discards the binding's log unless the tests run with -v.

@@ -1,11 +1,14 @@
 package natsjs
 
 import (
-	"context"
 	"time"
 )
 
-// The ack policy, in one place (DESIGN.md "Ack policy"):
+// The ack policy, in one place (DESIGN.md "Ack policy"). An event is always
+// in exactly one of three places: completed (its result stored, then
+// acked), still in its stream (not acked: it is delivered again), or in the
+// DLQ (copy stored, then terminated). Nothing is acked or terminated
+// before what it stands for is stored.
 //
 //   - execution ended (SUCCEEDED, FAILED or TIMED_OUT) and result stored
 //     (PubAck received) → Ack. A failed execution is finished: AWS does not
@@ -13,11 +16,20 @@ import (
 //   - event not JSON or over 256 KiB → FAILED result stored and a DLQ copy
 //     stored → Term.
 //   - result not stored (infrastructure trouble) → NakWithDelay, so the
-//     event runs again; on its last delivery (max_deliver) → DLQ + Term.
+//     event runs again.
+//   - delivery number max_deliver+1 (every allowed run ended without a
+//     stored result: the results stream refused it, or the worker died
+//     each time) → DLQ copy stored → Term, without running it. The
+//     consumer redelivers without limit (consumer.go), so this delivery
+//     always comes, also after a crash on the last run; a MAX_DELIVERIES
+//     advisory would be lost whenever no expressd listened at that moment.
+//   - a DLQ copy not stored → NakWithDelay: the event stays in its stream,
+//     comes back and is tried again, and the daemon says so (error log,
+//     metric expressd_store_failures_total{reason="dlq"}, /readyz).
 //   - shutdown → Nak what has not finished, for prompt redelivery.
 //   - long executions → InProgress every ack_wait/3 (see keepAlive).
-//   - an event whose last delivery expired unacknowledged (its worker died)
-//     → DLQ, from the server's MAX_DELIVERIES advisory (see dlq.go).
+//   - a delivery from a consumer instance that no longer exists → nothing:
+//     its ack would reach a recreated consumer of the same name.
 
 // nakDelay is the redelivery delay after a failure to store a result: it
 // grows with the delivery count, from 1s up to 30s, to ride out a NATS
@@ -29,44 +41,67 @@ func nakDelay(deliveries uint64) time.Duration {
 
 // resultStored acknowledges an event whose result (and DLQ copy) is stored.
 func resultStored(ev *event) {
+	b := ev.m.b
+	if !ev.noRes && b.resultsFailing.Load() && b.resultsFailing.CompareAndSwap(true, false) {
+		b.health.clear(healthResults)
+		b.log.Info("results are stored again")
+	}
+	if ev.dlq != "" && b.dlqFailing.Load() && b.dlqFailing.CompareAndSwap(true, false) {
+		b.health.clear(healthDLQ)
+		b.log.Info("DLQ copies are stored again")
+	}
 	if !ev.m.untrack(ev) {
 		return // shutdown nak'ed it already
+	}
+	defer b.inflight.Done()
+	if ev.run.gone.Load() {
+		return
 	}
 	if ev.dlq != "" {
 		_ = ev.msg.Term()
 	} else {
 		_ = ev.msg.Ack()
 	}
-	ev.m.b.inflight.Done()
 }
 
-// resultNotStored handles an event whose result could not be stored.
-func resultNotStored(ev *event, err error) {
+// Health keys of the stores (see health).
+const (
+	healthResults = "store results"
+	healthDLQ     = "store dlq"
+)
+
+// resultNotStored handles an event whose result or DLQ copy could not be
+// stored: it stays in the stream and comes back after a delay.
+func resultNotStored(ev *event, dlq bool, err error) {
 	b := ev.m.b
-	if !ev.m.untrack(ev) {
+	m := ev.m
+	if dlq {
+		b.opts.Engine.Metrics.StoreFailed(m.Name, "dlq")
+		b.dlqFailing.Store(true)
+		b.health.set(healthDLQ, "DLQ copies are not stored (the events stay in their streams): "+err.Error())
+		b.rlog.Error("dlq "+m.Name, "DLQ copy not stored; the event stays in its stream and comes back",
+			"machine", m.Name, "stream", ev.stream, "seq", ev.seq, "delivery", ev.deliv, "reason", ev.dlq, "error", err)
+	} else {
+		b.opts.Engine.Metrics.StoreFailed(m.Name, "result")
+		b.resultsFailing.Store(true)
+		b.health.set(healthResults, "results are not stored (the events run again): "+err.Error())
+		b.rlog.Warn("result "+m.Name, "result not stored; the event runs again",
+			"machine", m.Name, "stream", ev.stream, "seq", ev.seq, "delivery", ev.deliv, "error", err)
+	}
+	b.nudgeWatch()
+	if !m.untrack(ev) {
 		return
 	}
 	defer b.inflight.Done()
-	last := ev.m.Trigger != nil && ev.m.Trigger.MaxDeliver > 0 && ev.deliv >= uint64(ev.m.Trigger.MaxDeliver)
-	b.log.Warn("result not stored", "machine", ev.m.Name, "stream", ev.stream, "seq", ev.seq, "delivery", ev.deliv, "last", last, "error", err)
-	if !last {
-		_ = ev.msg.NakWithDelay(nakDelay(ev.deliv))
+	if ev.run.gone.Load() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, derr := b.js.PublishMsg(ctx, ev.dlqMsg("result not stored after "+itoa(ev.deliv)+" deliveries: "+err.Error())); derr != nil {
-		// Neither result nor DLQ copy stored: leave the event to the
-		// server's MAX_DELIVERIES advisory rather than drop it.
-		b.log.Error("DLQ copy not stored", "machine", ev.m.Name, "stream", ev.stream, "seq", ev.seq, "error", derr)
-		_ = ev.msg.NakWithDelay(nakDelay(ev.deliv))
-		return
-	}
-	b.opts.Engine.Metrics.DeadLettered(ev.m.Name, "result not stored")
-	_ = ev.msg.Term()
+	_ = ev.msg.NakWithDelay(nakDelay(ev.deliv))
 }
 
 // nakShutdown returns an unfinished event to the stream at shutdown.
 func nakShutdown(ev *event) {
-	_ = ev.msg.Nak()
+	if !ev.run.gone.Load() {
+		_ = ev.msg.Nak()
+	}
 }

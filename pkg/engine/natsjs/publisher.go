@@ -30,8 +30,8 @@ type publisher struct {
 
 type pending struct {
 	ev  *event
-	res jetstream.PubAckFuture
-	dlq jetstream.PubAckFuture // nil unless the event is rejected
+	res jetstream.PubAckFuture // nil for an event that only goes to the DLQ
+	dlq jetstream.PubAckFuture // nil unless the event goes to the DLQ
 }
 
 func newPublisher(b *Binding) *publisher {
@@ -44,30 +44,36 @@ func newPublisher(b *Binding) *publisher {
 
 func (p *publisher) submit(ev *event) { p.in <- ev }
 
+// publish sends msg asynchronously, waiting while too many PubAcks are
+// outstanding (the server is slow to acknowledge: back-pressure, rather than
+// treating the result as not stored and running the event again).
+func (p *publisher) publish(msg *nats.Msg) (jetstream.PubAckFuture, error) {
+	fut, err := p.b.js.PublishMsgAsync(msg)
+	for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		time.Sleep(10 * time.Millisecond)
+		fut, err = p.b.js.PublishMsgAsync(msg)
+	}
+	return fut, err
+}
+
 func (p *publisher) publishLoop() {
 	defer p.wg.Done()
 	defer close(p.acks)
-	js := p.b.js
 	for ev := range p.in {
-		msg := ev.resultMsg()
-		fut, err := js.PublishMsgAsync(msg)
-		for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-			// The server is slow to acknowledge: wait for room (back-pressure)
-			// rather than treat the result as not stored and run it again.
-			time.Sleep(10 * time.Millisecond)
-			fut, err = js.PublishMsgAsync(msg)
-		}
-		if err != nil {
-			resultNotStored(ev, err)
-			continue
-		}
-		pd := pending{ev: ev, res: fut}
-		if ev.dlq != "" {
-			if pd.dlq, err = js.PublishMsgAsync(ev.dlqMsg(ev.dlq)); err != nil {
-				// The result went out; without the DLQ copy the event is
-				// redelivered and rejected again.
-				p.acks <- pending{ev: ev, res: fut, dlq: failedFuture{err}}
+		pd := pending{ev: ev}
+		var err error
+		if !ev.noRes {
+			if pd.res, err = p.publish(ev.resultMsg()); err != nil {
+				resultNotStored(ev, false, err)
 				continue
+			}
+		}
+		if ev.dlq != "" {
+			if pd.dlq, err = p.publish(ev.dlqMsg(ev.dlq)); err != nil {
+				// A result may have gone out; without the DLQ copy the
+				// event is redelivered and handled again (the result's
+				// second copy is a duplicate).
+				pd.dlq = failedFuture{err}
 			}
 		}
 		p.acks <- pd
@@ -77,15 +83,18 @@ func (p *publisher) publishLoop() {
 func (p *publisher) ackLoop() {
 	defer p.wg.Done()
 	for pd := range p.acks {
-		if err := wait(pd.res); err != nil {
-			resultNotStored(pd.ev, err)
-			continue
+		if pd.res != nil {
+			if err := wait(pd.res); err != nil {
+				resultNotStored(pd.ev, false, err)
+				continue
+			}
 		}
 		if pd.dlq != nil {
 			if err := wait(pd.dlq); err != nil {
-				resultNotStored(pd.ev, err)
+				resultNotStored(pd.ev, true, err)
 				continue
 			}
+			pd.ev.m.b.opts.Engine.Metrics.DeadLettered(pd.ev.m.Name, pd.ev.dlqKind)
 		}
 		resultStored(pd.ev)
 	}

@@ -364,8 +364,8 @@ func TestScenarioHTTPInvoke(t *testing.T) {
 
 // TestScenarioDLQMaxDeliver: results cannot be stored (the results subject
 // is captured by no stream, so every PubAck fails): the event is nak'ed
-// with a growing delay and redelivered until max_deliver, then copied to
-// EXPRESSD_DLQ with the reason and terminated.
+// with a growing delay and runs max_deliver times; the next delivery copies
+// it to EXPRESSD_DLQ with the reason, without running it, and terminates it.
 func TestScenarioDLQMaxDeliver(t *testing.T) {
 	t.Parallel()
 	ns := startServer(t)
@@ -399,10 +399,10 @@ func TestScenarioDLQMaxDeliver(t *testing.T) {
 	d := dlq[0]
 	h := d.Headers()
 	seq := strconv.FormatUint(ack.Sequence, 10)
-	if !strings.HasPrefix(h.Get(natsjs.HeaderReason), "result not stored after 3 deliveries") ||
-		h.Get(natsjs.HeaderDeliveries) != "3" || h.Get(natsjs.HeaderStream) != "EV6" || h.Get(natsjs.HeaderSeq) != seq ||
+	if h.Get(natsjs.HeaderReason) != "no result stored in max_deliver (3) runs" ||
+		h.Get(natsjs.HeaderDeliveries) != "4" || h.Get(natsjs.HeaderStream) != "EV6" || h.Get(natsjs.HeaderSeq) != seq ||
 		h.Get(natsjs.HeaderSubject) != "ev6" || h.Get(natsjs.HeaderMachine) != "dlq6" ||
-		h.Get(nats.MsgIdHdr) != "dlq:dlq6:EV6:"+seq || h.Get("X-Origin") != "sensor-7" {
+		h.Get(nats.MsgIdHdr) != "dlq:dlq6:"+eventID(t, js, "EV6", ack.Sequence) || h.Get("X-Origin") != "sensor-7" {
 		t.Errorf("DLQ headers %v", h)
 	}
 	if string(d.Data()) != `{"id":"d1"}` {
@@ -412,7 +412,8 @@ func TestScenarioDLQMaxDeliver(t *testing.T) {
 	if info.AckFloor.Stream != ack.Sequence {
 		t.Errorf("ack floor %d, want %d (event terminated)", info.AckFloor.Stream, ack.Sequence)
 	}
-	// One execution per delivery, each after the growing nak delay (1s, 2s).
+	// One execution per delivery but the last, each after the growing nak
+	// delay (1s, 2s).
 	c := calls.get("d1")
 	if len(c) != 3 {
 		t.Fatalf("%d executions, want 3 (max_deliver)", len(c))
@@ -425,11 +426,13 @@ func TestScenarioDLQMaxDeliver(t *testing.T) {
 	}
 }
 
-// TestScenarioDLQMaxDeliveriesAdvisory: an event whose last delivery
-// expires unacknowledged (its worker died: here a raw fetch that never
-// acks) reaches the DLQ through the server's MAX_DELIVERIES advisory, and
-// never runs.
-func TestScenarioDLQMaxDeliveriesAdvisory(t *testing.T) {
+// TestScenarioDLQAfterDeadWorker: an event whose last allowed delivery
+// expired unacknowledged (its worker died: here a raw fetch that never
+// acks, on a consumer left with the server-side MaxDeliver 1 of an older
+// expressd) reaches the DLQ on its next delivery and never runs. It used to
+// depend on the server's MAX_DELIVERIES advisory, lost whenever no expressd
+// was subscribed when it was sent.
+func TestScenarioDLQAfterDeadWorker(t *testing.T) {
 	t.Parallel()
 	ns := startServer(t)
 	nc := connect(t, ns)
@@ -472,12 +475,15 @@ func TestScenarioDLQMaxDeliveriesAdvisory(t *testing.T) {
 		t.Fatalf("got %d DLQ messages, want 1", len(dlq))
 	}
 	h := dlq[0].Headers()
-	if !strings.HasPrefix(h.Get(natsjs.HeaderReason), "max deliveries reached (1)") || h.Get(natsjs.HeaderSeq) != "1" ||
-		h.Get(nats.MsgIdHdr) != "dlq:adv:EV6B:1" || string(dlq[0].Data()) != `{"id":"lost"}` {
+	if h.Get(natsjs.HeaderReason) != "no result stored in max_deliver (1) runs" || h.Get(natsjs.HeaderSeq) != "1" ||
+		h.Get(natsjs.HeaderDeliveries) != "2" || h.Get(nats.MsgIdHdr) != "dlq:adv:"+eventID(t, js, "EV6B", 1) || string(dlq[0].Data()) != `{"id":"lost"}` {
 		t.Errorf("DLQ message %v %s", h, dlq[0].Data())
 	}
 	if n := runs.Load(); n != 0 {
 		t.Errorf("the event ran %d times, want 0 (max_deliver reached by the dead worker)", n)
+	}
+	if ci := consumerInfo(t, js, "EV6B", "c6b"); ci.Config.MaxDeliver != -1 {
+		t.Errorf("consumer MaxDeliver %d, want -1 (the binding counts runs itself)", ci.Config.MaxDeliver)
 	}
 	if n := subjectCount(t, js, natsjs.ResultsStream, natsjs.ResultsPrefix+"adv"); n != 0 {
 		t.Errorf("%d results stored, want 0", n)
@@ -599,7 +605,7 @@ func TestScenarioGracefulShutdown(t *testing.T) {
 // before acking it (simulated: raw fetch, result published with the
 // contract's Nats-Msg-Id, no ack). The binding re-runs the redelivered
 // event; its second result has the same Nats-Msg-Id
-// "<machine>:<stream>:<seq>" and is dropped by EXPRESSD_RESULTS: one
+// "<machine>:<stream>:<seq>:<stored>" and is dropped by EXPRESSD_RESULTS: one
 // stored result. Stored results carry the contract headers.
 func TestScenarioDuplicateResult(t *testing.T) {
 	t.Parallel()
@@ -627,7 +633,7 @@ func TestScenarioDuplicateResult(t *testing.T) {
 	for m := range batch.Messages() {
 		meta, _ := m.Metadata()
 		res := nats.NewMsg(natsjs.ResultsPrefix + "dedup")
-		res.Header.Set(nats.MsgIdHdr, fmt.Sprintf("dedup:EV9:%d", meta.Sequence.Stream))
+		res.Header.Set(nats.MsgIdHdr, fmt.Sprintf("dedup:EV9:%d:%d", meta.Sequence.Stream, meta.Timestamp.UnixNano()))
 		res.Data = []byte(`{"name":"dup-1","status":"SUCCEEDED","output":{"by":"dead worker"}}`)
 		if _, err := js.PublishMsg(ctx, res); err != nil {
 			t.Fatal(err)
@@ -667,8 +673,8 @@ func TestScenarioDuplicateResult(t *testing.T) {
 	}
 	m := stored[1]
 	r := decodeResult(t, m)
-	if got := m.Headers().Get(nats.MsgIdHdr); got != "dedup:EV9:2" {
-		t.Errorf("Nats-Msg-Id %q, want dedup:EV9:2 (<machine>:<stream>:<seq>)", got)
+	if got, want := m.Headers().Get(nats.MsgIdHdr), "dedup:"+eventID(t, js, "EV9", 2); got != want {
+		t.Errorf("Nats-Msg-Id %q, want %s (<machine>:<stream>:<seq>:<stored>)", got, want)
 	}
 	if m.Headers().Get(natsjs.HeaderStatus) != "SUCCEEDED" || m.Headers().Get(natsjs.HeaderExecution) != r.ExecutionArn ||
 		!strings.HasPrefix(r.ExecutionArn, "arn:aws:states:us-east-1:123456789012:express:dedup:EV9-2:") || r.Name != "EV9-2" ||

@@ -27,7 +27,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 		_ = msg.Respond(resultBody(nil, res, info))
 	}
 	if msg.Reply == "" {
-		b.log.Warn("sync request without a reply subject dropped", "machine", m.Name)
+		b.rlog.Warn("sync noreply "+m.Name, "sync request without a reply subject dropped (use a NATS request)", "machine", m.Name)
 		return
 	}
 	b.intake.RLock()
@@ -36,6 +36,22 @@ func (m *machine) onSync(msg *nats.Msg) {
 		fail("ServiceUnavailable", "expressd is shutting down")
 		return
 	}
+	// Reserve a place among the machine's sync executions, or refuse at
+	// once: a sync request is at most once, and one that waited in a
+	// queue would only time out at the caller.
+	if m.syncN.Add(1) > int32(m.SyncConcurrency) {
+		m.syncN.Add(-1)
+		b.opts.Engine.Metrics.SyncRejected(m.Name)
+		b.rlog.Warn("sync full "+m.Name, "sync request refused: too many sync executions in flight", "machine", m.Name, "limit", m.SyncConcurrency)
+		fail(ErrExecutionLimit, "The machine "+m.Name+" has "+strconv.Itoa(m.SyncConcurrency)+" sync executions running (its sync_concurrency) in this process; try again later.")
+		return
+	}
+	reserved := true
+	defer func() {
+		if reserved {
+			m.syncN.Add(-1)
+		}
+	}()
 	if len(msg.Data) > vm.PayloadLimit {
 		fail(vm.StatesDataLimitExceeded, "The request is "+strconv.Itoa(len(msg.Data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
 		return
@@ -50,6 +66,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 		return
 	}
 	b.inflight.Add(1)
+	reserved = false // released with the execution's end
 	m.mu.Lock()
 	m.syncs[msg] = struct{}{}
 	m.mu.Unlock()
@@ -72,6 +89,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 				return // shutdown answered it already
 			}
 			_ = msg.Respond(resultBody(nil, res, info))
+			m.syncN.Add(-1)
 			b.inflight.Done()
 		},
 	})

@@ -38,6 +38,8 @@ type metrics struct {
 	taskDuration metric.Float64Histogram
 	redelivered  metric.Int64Counter
 	deadLettered metric.Int64Counter
+	storeFailed  metric.Int64Counter
+	syncRejected metric.Int64Counter
 	sinkWritten  metric.Int64Counter
 	sinkDropped  metric.Int64Counter
 
@@ -98,6 +100,8 @@ func newMetrics(m metric.Meter) (*metrics, error) {
 	histogram(&ms.taskDuration, "expressd.task.duration", "Task call duration, per Task resource.")
 	counter(&ms.redelivered, "expressd.redeliveries", "{event}", "Events delivered more than once, per state machine.")
 	counter(&ms.deadLettered, "expressd.dlq.events", "{event}", "Events copied to the dead-letter queue, per state machine and reason.")
+	counter(&ms.storeFailed, "expressd.store.failures", "{write}", "Results (reason=result) and DLQ copies (reason=dlq) that could not be stored, per state machine.")
+	counter(&ms.syncRejected, "expressd.sync.rejected", "{request}", "Sync requests refused because the machine's sync executions were at their limit.")
 	counter(&ms.sinkWritten, "expressd.sink.records.written", "{record}", "Log records written, per sink.")
 	counter(&ms.sinkDropped, "expressd.sink.records.dropped", "{record}", "Log records dropped because the sink fell behind, per sink.")
 	if err == nil {
@@ -185,6 +189,16 @@ func (m *metrics) Redelivered(machine string) {
 // DeadLettered implements telemetry.Metrics.
 func (m *metrics) DeadLettered(machine, reason string) {
 	m.deadLettered.Add(bg, 1, m.machine(machine).reason(reason).add...)
+}
+
+// StoreFailed implements telemetry.Metrics.
+func (m *metrics) StoreFailed(machine, kind string) {
+	m.storeFailed.Add(bg, 1, m.machine(machine).reason(kind).add...)
+}
+
+// SyncRejected implements telemetry.Metrics.
+func (m *metrics) SyncRejected(machine string) {
+	m.syncRejected.Add(bg, 1, m.machine(machine).set.add...)
 }
 
 // SinkRecords implements telemetry.Metrics.

@@ -1,0 +1,284 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ownStreams are the streams of the daemon itself: EXPRESSD_RESULTS and
+// EXPRESSD_DLQ, created when absent (at start, and by the watcher when
+// they are deleted while the daemon runs).
+func (b *Binding) ownStreams() []jetstream.StreamConfig {
+	return []jetstream.StreamConfig{
+		{
+			Name:       ResultsStream,
+			Subjects:   []string{ResultsSubject},
+			Storage:    jetstream.FileStorage,
+			Replicas:   b.replicas(),
+			Duplicates: resultsDuplicateWindow,
+			MaxAge:     7 * 24 * time.Hour,
+			Discard:    jetstream.DiscardOld,
+		},
+		{
+			Name:       DLQStream,
+			Subjects:   []string{DLQSubject},
+			Storage:    jetstream.FileStorage,
+			Replicas:   b.replicas(),
+			Duplicates: resultsDuplicateWindow,
+			MaxAge:     30 * 24 * time.Hour,
+		},
+	}
+}
+
+// ensureStreams creates EXPRESSD_RESULTS and EXPRESSD_DLQ when absent.
+// Existing streams are used as they are: operators may have tuned them.
+func (b *Binding) ensureStreams(ctx context.Context) error {
+	for _, cfg := range b.ownStreams() {
+		if err := b.retryUnavailable(ctx, "stream "+cfg.Name, func() error {
+			_, err := b.ensureStream(ctx, cfg, false)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replicas is the replica count of the streams the binding creates.
+func (b *Binding) replicas() int { return max(b.opts.Replicas, 1) }
+
+// startupRetry bounds how long Start retries JetStream calls that fail
+// because the service is not ready yet (a cluster electing its meta leader,
+// a server still recovering its store).
+const startupRetry = 30 * time.Second
+
+// retryUnavailable runs f until it succeeds, fails with an error that
+// retrying cannot fix, or startupRetry passes.
+func (b *Binding) retryUnavailable(ctx context.Context, what string, f func() error) error {
+	deadline := time.Now().Add(startupRetry)
+	delay := 100 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || !transient(err) || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		b.log.Warn("JetStream not ready, retrying", "what", what, "error", err)
+		time.Sleep(delay)
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// transient reports whether a JetStream error may go away by itself.
+func transient(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == 503 || apiErr.Code == 408
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
+// ensureStream creates a stream when it does not exist and returns its
+// info. For a trigger stream (merge), an existing stream missing some of
+// the subjects gets them added.
+func (b *Binding) ensureStream(ctx context.Context, cfg jetstream.StreamConfig, merge bool) (*jetstream.StreamInfo, error) {
+	s, err := b.js.Stream(ctx, cfg.Name)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		s, err := b.js.CreateStream(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("natsjs: create stream %s: %w", cfg.Name, err)
+		}
+		if b.ready.Load() {
+			b.log.Warn("stream was missing; created it again", "stream", cfg.Name, "subjects", cfg.Subjects)
+		} else {
+			b.log.Info("created stream", "stream", cfg.Name, "subjects", cfg.Subjects)
+		}
+		return s.CachedInfo(), nil
+	case err != nil:
+		return nil, fmt.Errorf("natsjs: stream %s: %w", cfg.Name, err)
+	}
+	info := s.CachedInfo()
+	if !merge {
+		return info, nil
+	}
+	have := info.Config
+	missing := false
+	for _, subj := range cfg.Subjects {
+		if !slices.Contains(have.Subjects, subj) {
+			have.Subjects = append(have.Subjects, subj)
+			missing = true
+		}
+	}
+	if missing {
+		s, err := b.js.UpdateStream(ctx, have)
+		if err != nil {
+			return nil, fmt.Errorf("natsjs: add subjects %v to stream %s: %w", cfg.Subjects, cfg.Name, err)
+		}
+		info = s.CachedInfo()
+	}
+	return info, nil
+}
+
+// start subscribes to the machine's sync requests and sets up its trigger.
+func (m *machine) start(ctx context.Context) error {
+	b := m.b
+	sub, err := b.opts.Conn.QueueSubscribe(SyncPrefix+m.Name, "expressd", m.onSync)
+	if err != nil {
+		return fmt.Errorf("natsjs: subscribe %s: %w", SyncPrefix+m.Name, err)
+	}
+	m.mu.Lock()
+	m.syncSub = sub
+	m.mu.Unlock()
+	if m.Trigger == nil {
+		return nil
+	}
+	t := m.Trigger
+	err = b.retryUnavailable(ctx, "consumer "+t.Consumer, func() error { return m.setup(ctx) })
+	if err != nil {
+		return fmt.Errorf("natsjs: machine %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// consumerConfig is the durable consumer of the machine's trigger.
+func (m *machine) consumerConfig() jetstream.ConsumerConfig {
+	t := m.Trigger
+	cfg := jetstream.ConsumerConfig{
+		Durable:   t.Consumer,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   t.AckWait,
+		// Unlimited at the server: the binding dead-letters an event on
+		// the delivery after its last allowed run (policy.go), which needs
+		// that delivery to happen even when the last run's worker died.
+		MaxDeliver:     -1,
+		MaxAckPending:  m.Concurrency,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		FilterSubjects: t.Subjects,
+	}
+	if len(t.Subjects) == 1 {
+		cfg.FilterSubject, cfg.FilterSubjects = t.Subjects[0], nil
+	}
+	return cfg
+}
+
+// setup makes sure the trigger stream (with the machine's subjects) and
+// the durable consumer exist, and starts a consume loop on it, replacing
+// the current one. A consumer that has to be created again on the same
+// stream (same creation time) starts after the last ack floor seen, so the
+// events it had already completed do not all run again; on a new stream it
+// starts at the beginning.
+func (m *machine) setup(ctx context.Context) error {
+	b, t := m.b, m.Trigger
+	info, err := b.ensureStream(ctx, jetstream.StreamConfig{
+		Name:     t.Stream,
+		Subjects: t.Subjects,
+		Storage:  jetstream.FileStorage,
+		Replicas: b.replicas(),
+	}, true)
+	if err != nil {
+		return err
+	}
+	cfg := m.consumerConfig()
+	cur, err := b.js.Consumer(ctx, t.Stream, t.Consumer)
+	switch {
+	case err == nil:
+		// The deliver policy of a consumer cannot change: keep its own.
+		have := cur.CachedInfo().Config
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = have.DeliverPolicy, have.OptStartSeq, have.OptStartTime
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		if m.floor > 0 && info.Created.Equal(m.streamCreated) {
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, m.floor+1
+		}
+	default:
+		return fmt.Errorf("natsjs: consumer %s on stream %s: %w", t.Consumer, t.Stream, err)
+	}
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, t.Stream, cfg)
+	if err != nil {
+		return fmt.Errorf("natsjs: consumer %s on stream %s: %w", t.Consumer, t.Stream, err)
+	}
+	ci := cons.CachedInfo()
+	m.streamCreated, m.floor = info.Created, ci.AckFloor.Stream
+	return m.consume(cons, ci.Created)
+}
+
+// consume starts a consume loop on cons (created at created) and makes it
+// the machine's current one. The loop it replaces is stopped; its
+// deliveries still running keep their acks only if they came from the
+// same consumer instance.
+func (m *machine) consume(cons jetstream.Consumer, created time.Time) error {
+	b := m.b
+	run := &consumeRun{created: created}
+	batch := min(b.opts.FetchBatch, m.Concurrency)
+	cc, err := cons.Consume(func(msg jetstream.Msg) { m.onMessage(run, msg) },
+		jetstream.PullMaxMessages(batch),
+		// A short expiry keeps pulls from going stale (see DESIGN.md: pulls
+		// were seen to stall until expiry against an in-process server).
+		jetstream.PullExpiry(5*time.Second),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { m.consumeError(err) }))
+	if err != nil {
+		return fmt.Errorf("natsjs: consume %s: %w", m.Trigger.Consumer, err)
+	}
+	run.cc = cc
+	m.mu.Lock()
+	old := m.run
+	m.run = run
+	m.mu.Unlock()
+	if old != nil {
+		if !old.created.Equal(created) {
+			old.gone.Store(true)
+		}
+		old.cc.Stop()
+	}
+	return nil
+}
+
+// consumeError handles an error reported by a consume loop: it is logged
+// (rate-limited) and makes the watcher check the machine's consumer now.
+// A deleted consumer shows up here as ErrConsumerDeleted (the loop ends),
+// or as missing heartbeats and no-responder pulls.
+func (m *machine) consumeError(err error) {
+	b := m.b
+	if !errors.Is(err, jetstream.ErrNoHeartbeat) || !b.opts.Conn.IsConnected() {
+		b.rlog.Warn("consume "+m.Name, "consume", "machine", m.Name, "error", err)
+	}
+	b.nudgeWatch()
+}
+
+// stopIntake stops taking new events and sync requests, and waits (up to
+// intakeDrainTimeout) until the messages the client had buffered went
+// through onMessage and onSync, which nak or refuse them.
+func (m *machine) stopIntake() {
+	m.mu.Lock()
+	run, sub := m.run, m.syncSub
+	m.mu.Unlock()
+	if run != nil {
+		run.cc.Drain()
+	}
+	if sub != nil {
+		_ = sub.Drain()
+	}
+	deadline := time.After(intakeDrainTimeout)
+	if run != nil {
+		select {
+		case <-run.cc.Closed():
+		case <-deadline:
+			m.b.log.Warn("consume loop did not drain in time", "machine", m.Name)
+		}
+	}
+	for sub != nil && sub.IsValid() {
+		select {
+		case <-deadline:
+			m.b.log.Warn("sync subscription did not drain in time", "machine", m.Name)
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package natsjs
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// health is the set of problems that keep the binding from doing its job:
+// a results or DLQ stream that refuses writes, a consumer that is gone, a
+// stream that cannot be recreated. Each problem has a key (what it is
+// about) and a message; it is set where the problem is seen and cleared
+// where the same thing is seen working again. The binding is ready only
+// while the set is empty. Safe for concurrent use.
+type health struct {
+	mu       sync.Mutex
+	problems map[string]string
+}
+
+func (h *health) set(key, msg string) {
+	h.mu.Lock()
+	if h.problems == nil {
+		h.problems = map[string]string{}
+	}
+	h.problems[key] = msg
+	h.mu.Unlock()
+}
+
+func (h *health) clear(key string) {
+	h.mu.Lock()
+	delete(h.problems, key)
+	h.mu.Unlock()
+}
+
+// has reports whether a problem is recorded under key.
+func (h *health) has(key string) bool {
+	h.mu.Lock()
+	_, ok := h.problems[key]
+	h.mu.Unlock()
+	return ok
+}
+
+// list returns the problems' messages, sorted.
+func (h *health) list() []string {
+	h.mu.Lock()
+	out := make([]string, 0, len(h.problems))
+	for _, msg := range h.problems {
+		out = append(out, msg)
+	}
+	h.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
+func (h *health) empty() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.problems) == 0
+}
+
+// logEvery is how often a repeated warning (per event, per request) is
+// written at most, per kind and machine: a failing results stream or a
+// flood of bad requests must not turn the daemon's log into the next
+// problem (200,000 reply-less sync requests once wrote 20 MB of warnings).
+const logEvery = 10 * time.Second
+
+// rateLog writes a warning or error at most once per logEvery per key and
+// says how many of the same were suppressed since the last one written.
+// Safe for concurrent use.
+type rateLog struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	keys map[string]*rateKey
+	now  func() time.Time
+}
+
+type rateKey struct {
+	last       time.Time
+	suppressed int
+}
+
+func newRateLog(log *slog.Logger) *rateLog {
+	return &rateLog{log: log, keys: map[string]*rateKey{}, now: time.Now}
+}
+
+// allow reports whether a line for key may be written now, and how many
+// were suppressed before it.
+func (r *rateLog) allow(key string) (bool, int) {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := r.keys[key]
+	if k == nil {
+		k = &rateKey{}
+		r.keys[key] = k
+	} else if now.Sub(k.last) < logEvery {
+		k.suppressed++
+		return false, 0
+	}
+	n := k.suppressed
+	k.last, k.suppressed = now, 0
+	return true, n
+}
+
+// Warn logs msg at WARN level, rate-limited per key.
+func (r *rateLog) Warn(key, msg string, args ...any) { r.write(slog.LevelWarn, key, msg, args) }
+
+// Error logs msg at ERROR level, rate-limited per key.
+func (r *rateLog) Error(key, msg string, args ...any) { r.write(slog.LevelError, key, msg, args) }
+
+func (r *rateLog) write(level slog.Level, key, msg string, args []any) {
+	ok, n := r.allow(key)
+	if !ok {
+		return
+	}
+	if n > 0 {
+		args = append(args, "suppressed", n)
+	}
+	r.log.Log(context.Background(), level, msg, args...)
+}
