@@ -16,16 +16,49 @@ import (
 // while the set is empty. Safe for concurrent use.
 type health struct {
 	mu       sync.Mutex
-	problems map[string]string
+	problems map[string]problem
+	now      func() time.Time // nil: time.Now
 }
 
-func (h *health) set(key, msg string) {
+type problem struct {
+	msg     string
+	expires time.Time // zero: until cleared
+}
+
+func (h *health) set(key, msg string) { h.setFor(key, msg, 0) }
+
+// setFor records a problem that also goes away by itself when it is not
+// set again within d (0: only clear removes it). A store that refused a
+// write is a problem until a write succeeds, or until no write failed for
+// a while: after a burst of failures there may be nothing left to write.
+func (h *health) setFor(key, msg string, d time.Duration) {
+	p := problem{msg: msg}
+	if d > 0 {
+		p.expires = h.clock().Add(d)
+	}
 	h.mu.Lock()
 	if h.problems == nil {
-		h.problems = map[string]string{}
+		h.problems = map[string]problem{}
 	}
-	h.problems[key] = msg
+	h.problems[key] = p
 	h.mu.Unlock()
+}
+
+func (h *health) clock() time.Time {
+	if h.now != nil {
+		return h.now()
+	}
+	return time.Now()
+}
+
+// expire drops the problems whose time is up; h.mu is held.
+func (h *health) expire() {
+	now := h.clock()
+	for k, p := range h.problems {
+		if !p.expires.IsZero() && now.After(p.expires) {
+			delete(h.problems, k)
+		}
+	}
 }
 
 func (h *health) clear(key string) {
@@ -37,6 +70,7 @@ func (h *health) clear(key string) {
 // has reports whether a problem is recorded under key.
 func (h *health) has(key string) bool {
 	h.mu.Lock()
+	h.expire()
 	_, ok := h.problems[key]
 	h.mu.Unlock()
 	return ok
@@ -45,9 +79,10 @@ func (h *health) has(key string) bool {
 // list returns the problems' messages, sorted.
 func (h *health) list() []string {
 	h.mu.Lock()
+	h.expire()
 	out := make([]string, 0, len(h.problems))
-	for _, msg := range h.problems {
-		out = append(out, msg)
+	for _, p := range h.problems {
+		out = append(out, p.msg)
 	}
 	h.mu.Unlock()
 	slices.Sort(out)
@@ -57,6 +92,7 @@ func (h *health) list() []string {
 func (h *health) empty() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.expire()
 	return len(h.problems) == 0
 }
 

@@ -64,6 +64,12 @@ func resultStored(ev *event) {
 	}
 }
 
+// storeProblemHold is how long a store that refused a write counts as a
+// problem when nothing is written to it successfully: longer than the
+// longest nak delay, so a store that keeps refusing the events that come
+// back stays reported.
+const storeProblemHold = 45 * time.Second
+
 // Health keys of the stores (see health).
 const (
 	healthResults = "store results"
@@ -78,13 +84,13 @@ func resultNotStored(ev *event, dlq bool, err error) {
 	if dlq {
 		b.opts.Engine.Metrics.StoreFailed(m.Name, "dlq")
 		b.dlqFailing.Store(true)
-		b.health.set(healthDLQ, "DLQ copies are not stored (the events stay in their streams): "+err.Error())
+		b.health.setFor(healthDLQ, "DLQ copies are not stored (the events stay in their streams): "+err.Error(), storeProblemHold)
 		b.rlog.Error("dlq "+m.Name, "DLQ copy not stored; the event stays in its stream and comes back",
 			"machine", m.Name, "stream", ev.stream, "seq", ev.seq, "delivery", ev.deliv, "reason", ev.dlq, "error", err)
 	} else {
 		b.opts.Engine.Metrics.StoreFailed(m.Name, "result")
 		b.resultsFailing.Store(true)
-		b.health.set(healthResults, "results are not stored (the events run again): "+err.Error())
+		b.health.setFor(healthResults, "results are not stored (the events run again): "+err.Error(), storeProblemHold)
 		b.rlog.Warn("result "+m.Name, "result not stored; the event runs again",
 			"machine", m.Name, "stream", ev.stream, "seq", ev.seq, "delivery", ev.deliv, "error", err)
 	}
