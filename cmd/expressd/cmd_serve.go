@@ -39,6 +39,11 @@ import (
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A reader of stdout or stderr that goes away (expressd serve | head)
+	// must not kill the daemon: by default Go exits on SIGPIPE from a write
+	// to fd 1 or 2. Ignored, the write fails with EPIPE instead, which the
+	// stdout sink counts and reports like any other write error.
+	signal.Ignore(syscall.SIGPIPE)
 	return serve(ctx, args, stdout, stderr)
 }
 
@@ -129,7 +134,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *
 		if len(diags) > 0 {
 			return nil, fmt.Errorf("machine %s: invalid definition:\n%s", mc.Name, diags.Error())
 		}
-		m := natsjs.Machine{Name: mc.Name, Program: prog, Tasks: reg, Concurrency: mc.Concurrency,
+		m := natsjs.Machine{Name: mc.Name, Program: prog, Tasks: reg, Concurrency: mc.Concurrency, SyncConcurrency: mc.SyncConcurrency,
 			Results: mc.Results.Subject, Timeout: mc.Timeout, Logging: logFor[mc.Name]}
 		if t := mc.Trigger; t != nil {
 			m.Trigger = &natsjs.Trigger{Stream: t.Stream, Subjects: t.Subjects, Consumer: t.Consumer,
@@ -162,7 +167,11 @@ func (d *daemon) connect(cfg *config.Config) error {
 		nats.Name(cfg.NATS.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
-		nats.RetryOnFailedConnect(true),
+		// The first connect is not retried: a server that cannot be reached
+		// at start is a configuration error to report at once ("connection
+		// refused"), not 30 s later as a JetStream timeout. Once connected,
+		// the daemon reconnects forever.
+		nats.Timeout(5 * time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				d.log.Warn("NATS disconnected", "error", err)
@@ -171,31 +180,11 @@ func (d *daemon) connect(cfg *config.Config) error {
 		nats.ReconnectHandler(func(nc *nats.Conn) { d.log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted()) }),
 	}
 	if e := cfg.NATS.Embedded; e != nil {
-		host, portText, err := net.SplitHostPort(e.Listen)
+		ns, err := startEmbedded(e, d.log)
 		if err != nil {
-			return fmt.Errorf("nats.embedded.listen %q: %w", e.Listen, err)
+			return err
 		}
-		port, err := strconv.Atoi(portText)
-		if err != nil {
-			return fmt.Errorf("nats.embedded.listen %q: bad port", e.Listen)
-		}
-		ns, err := server.NewServer(&server.Options{
-			ServerName: "expressd",
-			Host:       host,
-			Port:       port,
-			JetStream:  true,
-			StoreDir:   e.StoreDir,
-			NoSigs:     true,
-			MaxPayload: 8 << 20,
-		})
-		if err != nil {
-			return fmt.Errorf("embedded NATS: %w", err)
-		}
-		ns.Start()
 		d.ns = ns
-		if !ns.ReadyForConnections(30 * time.Second) {
-			return fmt.Errorf("embedded NATS: not ready on %s after 30s", e.Listen)
-		}
 		d.natsURL = ns.ClientURL()
 	} else {
 		d.natsURL = cfg.NATS.URL
@@ -237,7 +226,7 @@ func (d *daemon) connect(cfg *config.Config) error {
 	}
 	nc, err := nats.Connect(d.natsURL, opts...)
 	if err != nil {
-		return fmt.Errorf("connect to NATS %s: %w", redactURL(d.natsURL), err)
+		return fmt.Errorf("cannot reach NATS at %s: %w", redactURL(d.natsURL), connectError(err))
 	}
 	d.nc = nc
 	return nil
@@ -299,8 +288,17 @@ func (d *daemon) serveHTTP(addr string) error {
 	})
 	mux.Handle("GET /metrics", d.tel.Handler())
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if d.binding == nil || !d.binding.Ready() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		if d.binding == nil {
+			http.Error(w, "not ready: starting", http.StatusServiceUnavailable)
+			return
+		}
+		if !d.binding.Ready() {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready:")
+			for _, p := range d.binding.Problems() {
+				fmt.Fprintln(w, "- "+p)
+			}
 			return
 		}
 		fmt.Fprintln(w, "ready")
@@ -346,8 +344,7 @@ func (d *daemon) stop(drain time.Duration) {
 		d.nc.Close()
 	}
 	if d.ns != nil {
-		d.ns.Shutdown()
-		d.ns.WaitForShutdown()
+		stopEmbedded(d.ns, d.log)
 	}
 	if d.tel != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -21,11 +21,28 @@ const MaxTimeout = 5 * time.Minute
 // Names of the streams and subject spaces the daemon owns. Trigger streams
 // and subjects must stay out of them.
 const (
-	ResultsStream  = "EXPRESSD_RESULTS"
-	DLQStream      = "EXPRESSD_DLQ"
-	ResultsPrefix  = "expressd.results."
-	reservedPrefix = "expressd.>"
+	ResultsStream = "EXPRESSD_RESULTS"
+	DLQStream     = "EXPRESSD_DLQ"
+	ResultsPrefix = "expressd.results."
 )
+
+// reservedSubjects are the subject spaces a trigger must not capture, with
+// why: the daemon publishes on them itself (so a stream capturing them
+// stores its own traffic as new events, each running an execution that
+// publishes again: `_INBOX.>` once stored 776,000 events in 15 s), or NATS
+// uses them internally.
+var reservedSubjects = []struct{ subject, why string }{
+	{"expressd.>", "the daemon's own subjects (results, DLQ, sync requests, logs)"},
+	{"_INBOX.>", "the reply subjects of NATS requests (PubAcks, task replies)"},
+	{"$JS.>", "the JetStream API, acks and advisories"},
+	{"$JSC.>", "JetStream's internal subjects"},
+	{"$KV.>", "JetStream key-value buckets"},
+	{"$O.>", "JetStream object stores"},
+	{"$SYS.>", "the NATS system account"},
+	{"$MQTT.>", "the MQTT listener's internal subjects"},
+	{"$NRG.>", "JetStream cluster (Raft) traffic"},
+	{"_R_.>", "NATS service import replies"},
+}
 
 // Config is the configuration of `expressd serve`: the typed tree of the
 // YAML file. Build one with [Load] (or [Parse], [Config.ApplyDefaults] and
@@ -98,9 +115,11 @@ type Machine struct {
 	Definition  string   // path of the ASL definition
 	Trigger     *Trigger // nil: the machine only serves sync requests
 	Concurrency int      // max in-flight executions (= consumer MaxAckPending)
-	Results     Results
-	Timeout     time.Duration // execution cap, at most [MaxTimeout]
-	Logging     *Logging      // overrides the top-level logging key by key; nil inherits it
+	// SyncConcurrency bounds the machine's sync executions in flight.
+	SyncConcurrency int
+	Results         Results
+	Timeout         time.Duration // execution cap, at most [MaxTimeout]
+	Logging         *Logging      // overrides the top-level logging key by key; nil inherits it
 }
 
 // Trigger binds a machine to the subjects of a JetStream stream.

@@ -58,9 +58,9 @@ func TestLoadDefaults(t *testing.T) {
 			Name:        "m",
 			Definition:  "m.asl.json",
 			Trigger:     &Trigger{Stream: "EVENTS", Subjects: []string{"a.>"}, Consumer: "expressd-m", MaxDeliver: 5, AckWait: 30 * time.Second},
-			Concurrency: 1024,
-			Results:     Results{Subject: "expressd.results.m"},
-			Timeout:     5 * time.Minute,
+			Concurrency: 1024, SyncConcurrency: 1024,
+			Results: Results{Subject: "expressd.results.m"},
+			Timeout: 5 * time.Minute,
 		}},
 		Integrations: Integrations{HTTP: HTTPInvoke{Timeout: 60 * time.Second}, NATS: NATSRequest{RequestTimeout: 30 * time.Second}},
 		Logging:      Logging{Level: LevelError, Sinks: []Sink{{Type: SinkStdout, Buffer: 65536}}},
@@ -274,9 +274,34 @@ func TestValidate(t *testing.T) {
 			`c.yaml:5:65: machines[0].trigger.subjects[4]: subject "a.b*": wildcards must be whole tokens`,
 			`c.yaml:5:76: machines[0].trigger.subjects[6]: duplicate subject "a"`}},
 		{"subjects overlap the daemon's", minimal + "    trigger: {stream: S, subjects: ['>', 'expressd.sync.m', '*.results.x', iot.>]}\n", []string{
-			`c.yaml:5:37: machines[0].trigger.subjects[0]: subject ">" overlaps expressd.>, the daemon's own subjects`,
-			`c.yaml:5:42: machines[0].trigger.subjects[1]: subject "expressd.sync.m" overlaps expressd.>, the daemon's own subjects`,
-			`c.yaml:5:61: machines[0].trigger.subjects[2]: subject "*.results.x" overlaps expressd.>, the daemon's own subjects`}},
+			`c.yaml:5:37: machines[0].trigger.subjects[0]: subject ">" overlaps expressd.>, the daemon's own subjects (results, DLQ, sync requests, logs); a trigger there would feed on that traffic`,
+			`c.yaml:5:42: machines[0].trigger.subjects[1]: subject "expressd.sync.m" overlaps expressd.>, the daemon's own subjects (results, DLQ, sync requests, logs); a trigger there would feed on that traffic`,
+			`c.yaml:5:61: machines[0].trigger.subjects[2]: subject "*.results.x" overlaps expressd.>, the daemon's own subjects (results, DLQ, sync requests, logs); a trigger there would feed on that traffic`}},
+		{"subjects capture NATS's own traffic (issue 10: _INBOX.> stored 776,000 events in 15 s)", minimal +
+			"    trigger: {stream: S, subjects: ['_INBOX.>', '$JS.API.>', '$KV.b.*', '$JSC.xy', '$SYS.x', '_R_.y']}\n", []string{
+			`c.yaml:5:37: machines[0].trigger.subjects[0]: subject "_INBOX.>" overlaps _INBOX.>, the reply subjects of NATS requests (PubAcks, task replies); a trigger there would feed on that traffic`,
+			`c.yaml:5:49: machines[0].trigger.subjects[1]: subject "$JS.API.>" overlaps $JS.>, the JetStream API, acks and advisories; a trigger there would feed on that traffic`,
+			`c.yaml:5:62: machines[0].trigger.subjects[2]: subject "$KV.b.*" overlaps $KV.>, JetStream key-value buckets; a trigger there would feed on that traffic`,
+			`c.yaml:5:73: machines[0].trigger.subjects[3]: subject "$JSC.xy" overlaps $JSC.>, JetStream's internal subjects; a trigger there would feed on that traffic`,
+			`c.yaml:5:84: machines[0].trigger.subjects[4]: subject "$SYS.x" overlaps $SYS.>, the NATS system account; a trigger there would feed on that traffic`,
+			`c.yaml:5:94: machines[0].trigger.subjects[5]: subject "_R_.y" overlaps _R_.>, NATS service import replies; a trigger there would feed on that traffic`}},
+		{"subjects capture what the config makes the daemon publish", `
+integrations:
+  lambda:
+    functions: {price: {subject: svc.price}}
+    subject_prefix: fn.
+logging:
+  sinks: [{type: nats, subject: audit.log}]
+machines:
+  - name: m
+    definition: m.asl.json
+    trigger: {stream: S, subjects: [svc.*, fn.x.y, audit.>, ok.*]}
+    logging: {sinks: [{type: nats, subject: ok.log}]}
+`, []string{
+			`c.yaml:11:37: machines[0].trigger.subjects[0]: subject "svc.*" overlaps "svc.price", which the daemon publishes on (integrations.lambda.functions.price.subject); a trigger there would feed on that traffic`,
+			`c.yaml:11:44: machines[0].trigger.subjects[1]: subject "fn.x.y" overlaps "fn.>", which the daemon publishes on (integrations.lambda.subject_prefix); a trigger there would feed on that traffic`,
+			`c.yaml:11:52: machines[0].trigger.subjects[2]: subject "audit.>" overlaps "audit.log", which the daemon publishes on (logging.sinks[0].subject); a trigger there would feed on that traffic`,
+			`c.yaml:11:61: machines[0].trigger.subjects[3]: subject "ok.*" overlaps "ok.log", which the daemon publishes on (machines[0].logging.sinks[0].subject); a trigger there would feed on that traffic`}},
 		{"consumer pattern", minimal + "    trigger: {stream: S, subjects: [a], consumer: 'c.d'}\n", []string{
 			`c.yaml:5:51: machines[0].trigger.consumer: must be letters, digits, _ and -; got "c.d"`}},
 		{"consumer shared on one stream", `

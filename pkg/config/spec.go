@@ -37,6 +37,7 @@ const (
 	fieldMaxDeliver           = "max_deliver"
 	fieldAckWait              = "ack_wait"
 	fieldConcurrency          = "concurrency"
+	fieldSyncConcurrency      = "sync_concurrency"
 	fieldResults              = "results"
 	fieldSubject              = "subject"
 	fieldTimeout              = "timeout"
@@ -317,6 +318,10 @@ var machineSpec = &object{
 			doc: "Maximum in-flight executions of this machine per consumer (the consumer's MaxAckPending).",
 			def: "1024", intMin: 1, intMax: maxConcurrency, example: "4096",
 		}),
+		scalar(fieldSyncConcurrency, func(m *Machine) *int { return &m.SyncConcurrency }, field{
+			doc: "Maximum sync executions (requests on expressd.sync.<name>) of this machine in flight in one process; a request beyond it is answered at once with ExecutionLimitExceeded.",
+			def: "1024", intMin: 1, intMax: maxConcurrency, example: "256",
+		}),
 		obj(fieldResults, func(m *Machine) *Results { return &m.Results }, resultsSpec, field{
 			doc: "Where result messages go (stored in the EXPRESSD_RESULTS stream).",
 		}),
@@ -339,7 +344,7 @@ var triggerSpec = &object{
 			pattern: natsNamePattern, patternDoc: "letters, digits, _ and -", example: "TELEMETRY",
 		}),
 		scalar(fieldSubjects, func(t *Trigger) *[]string { return &t.Subjects }, field{
-			doc: "Subjects of the events (wildcards allowed). They must not overlap expressd.>, the daemon's own subjects.", required: true,
+			doc: "Subjects of the events (wildcards allowed). They must not capture traffic the daemon or NATS publish themselves: expressd.>, _INBOX.>, $JS.>, $KV.>, $O.>, $SYS.> and the like, Lambda target subjects, nats log sink subjects.", required: true,
 			check: checkSubject, checkDoc: "a NATS subject", example: `["iot.telemetry.>"]`,
 		}),
 		scalar(fieldConsumer, func(t *Trigger) *string { return &t.Consumer }, field{
@@ -347,7 +352,7 @@ var triggerSpec = &object{
 			pattern: natsNamePattern, patternDoc: "letters, digits, _ and -", example: "expressd-telemetry",
 		}),
 		scalar(fieldMaxDeliver, func(t *Trigger) *int { return &t.MaxDeliver }, field{
-			doc: "Deliveries of an event before it goes to the DLQ (expressd.dlq.<name>).",
+			doc: "Runs of an event without a stored result before it goes to the DLQ (expressd.dlq.<name>): the next delivery is copied to the DLQ instead of run. The consumer itself redelivers without limit.",
 			def: "5", intMin: 1, intMax: 1 << 31, example: "10",
 		}),
 		scalar(fieldAckWait, func(t *Trigger) *time.Duration { return &t.AckWait }, field{

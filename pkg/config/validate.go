@@ -242,6 +242,7 @@ func (k *checker) machines() {
 	}
 	names := map[string]int{}
 	consumers := map[[2]string]int{}
+	published := k.publishedSubjects()
 	for i := range c.Machines {
 		m := &c.Machines[i]
 		mp := fieldMachines + "[" + itoa(i) + "]"
@@ -268,8 +269,8 @@ func (k *checker) machines() {
 				// reported by the spec rules
 			case seen[s]:
 				k.errorf(sp, "duplicate subject %q", s)
-			case overlaps(s, reservedPrefix):
-				k.errorf(sp, "subject %q overlaps %s, the daemon's own subjects", s, reservedPrefix)
+			default:
+				k.ownTraffic(sp, s, published)
 			}
 			seen[s] = true
 		}
@@ -294,6 +295,66 @@ func (k *checker) machines() {
 					}
 				}
 			}
+		}
+	}
+}
+
+// publishedSubject is a subject the daemon publishes on because of the
+// config, and the key that configures it.
+type publishedSubject struct{ path, subject string }
+
+// publishedSubjects lists the subjects the config makes the daemon publish
+// on, besides its own: Lambda targets (NATS requests) and nats log sinks.
+func (k *checker) publishedSubjects() []publishedSubject {
+	var out []publishedSubject
+	add := func(path, subject string) {
+		if subject != "" && subjectProblem(subject, true) == "" {
+			out = append(out, publishedSubject{path, subject})
+		}
+	}
+	l := k.c.Integrations.Lambda
+	lp := fieldIntegrations + "." + fieldLambda
+	names := make([]string, 0, len(l.Functions))
+	for name := range l.Functions {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		add(join(join(lp, fieldFunctions), name)+"."+fieldSubject, l.Functions[name].Subject)
+	}
+	if l.SubjectPrefix != "" && checkSubjectPrefix(l.SubjectPrefix) == "" {
+		add(join(lp, fieldSubjectPrefix), l.SubjectPrefix+">")
+	}
+	sinks := func(path string, list []Sink) {
+		for i, s := range list {
+			if s.Type == SinkNATS {
+				add(path+"["+itoa(i)+"]."+fieldSubject, s.Subject)
+			}
+		}
+	}
+	sinks(fieldLogging+"."+fieldSinks, k.c.Logging.Sinks)
+	for i, m := range k.c.Machines {
+		if m.Logging != nil {
+			sinks(fieldMachines+"["+itoa(i)+"]."+fieldLogging+"."+fieldSinks, m.Logging.Sinks)
+		}
+	}
+	return out
+}
+
+// ownTraffic reports a trigger subject s (at path sp) that captures
+// subjects NATS or the daemon itself publish on: a stream would store that
+// traffic as events, and each would run an execution that publishes again.
+func (k *checker) ownTraffic(sp, s string, published []publishedSubject) {
+	for _, r := range reservedSubjects {
+		if overlaps(s, r.subject) {
+			k.errorf(sp, "subject %q overlaps %s, %s; a trigger there would feed on that traffic", s, r.subject, r.why)
+			return
+		}
+	}
+	for _, p := range published {
+		if overlaps(s, p.subject) {
+			k.errorf(sp, "subject %q overlaps %q, which the daemon publishes on (%s); a trigger there would feed on that traffic", s, p.subject, p.path)
+			return
 		}
 	}
 }

@@ -93,6 +93,9 @@ type out struct {
 	dropped    atomic.Int64
 	unreported atomic.Int64 // drops not yet in a warning
 	lastWarn   atomic.Int64 // unix nanoseconds of the last warning
+	// Write failures, for failWarn: counted, and logged at most every
+	// warnEvery.
+	failed, failedLogged, lastFail atomic.Int64
 }
 
 // NewDispatcher starts one goroutine per sink. A nil m or log means
@@ -186,6 +189,20 @@ func (d *Dispatcher) close(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// failWarn counts a write failure and reports whether to log it now (at most
+// every warnEvery per sink: a sink that fails for good, such as stdout
+// closed by a reader that went away, must not flood the daemon's own log)
+// and how many failed since the last line.
+func (o *out) failWarn() (int64, bool) {
+	n := o.failed.Add(1)
+	now := time.Now().UnixNano()
+	last := o.lastFail.Load()
+	if last != 0 && now-last < int64(warnEvery) || !o.lastFail.CompareAndSwap(last, now) {
+		return 0, false
+	}
+	return n - o.failedLogged.Swap(n), true
 }
 
 // drop counts n records lost for o and warns at most every warnEvery.
@@ -312,12 +329,16 @@ func (o *out) write(b []Record) {
 		}
 		notConnected := errors.Is(err, ErrNotConnected)
 		if !notConnected && attempt >= maxWriteAttempts {
-			o.d.log.Error("sink write failed; batch dropped", "sink", o.name, "records", len(b), "attempts", attempt, "error", err)
+			if n, ok := o.failWarn(); ok {
+				o.d.log.Error("sink write failed; batch dropped", "sink", o.name, "records", len(b), "attempts", attempt, "error", err, "failures_since_last_line", n)
+			}
 			o.drop(len(b))
 			return
 		}
 		if attempt == 1 {
-			o.d.log.Warn("sink write failed; retrying", "sink", o.name, "records", len(b), "error", err)
+			if n, ok := o.failWarn(); ok {
+				o.d.log.Warn("sink write failed; retrying", "sink", o.name, "records", len(b), "error", err, "failures_since_last_line", n)
+			}
 		}
 		t := time.NewTimer(backoff)
 		select {
