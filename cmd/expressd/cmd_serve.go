@@ -226,7 +226,7 @@ func (d *daemon) connect(cfg *config.Config) error {
 	}
 	nc, err := nats.Connect(d.natsURL, opts...)
 	if err != nil {
-		return fmt.Errorf("cannot reach NATS at %s: %w", redactURL(d.natsURL), connectError(err))
+		return fmt.Errorf("cannot reach NATS at %s: %w", redactURL(d.natsURL), connectError(d.natsURL, err))
 	}
 	d.nc = nc
 	return nil

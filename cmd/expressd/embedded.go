@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/expressd/expressd/pkg/config"
 )
@@ -81,11 +83,28 @@ func listenError(err error) error {
 }
 
 // connectError makes the first failed connect to an external server say
-// what happened: nats.go reports a refused connection as "no servers
-// available for connection".
-func connectError(err error) error {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return errors.New("connection refused")
+// what happened: nats.go reports a refused connection, a name that does
+// not resolve or a server that does not answer all as "no servers
+// available for connection". Dialing the servers again finds the reason.
+func connectError(urls string, err error) error {
+	if !errors.Is(err, nats.ErrNoServers) {
+		return err
+	}
+	for _, u := range strings.Split(urls, ",") {
+		pu, perr := url.Parse(strings.TrimSpace(u))
+		if perr != nil || pu.Host == "" {
+			continue
+		}
+		host := pu.Host
+		if pu.Port() == "" {
+			host = net.JoinHostPort(pu.Hostname(), "4222")
+		}
+		c, derr := net.DialTimeout("tcp", host, 2*time.Second)
+		if derr == nil {
+			c.Close()
+			continue
+		}
+		return listenError(derr)
 	}
 	return err
 }
