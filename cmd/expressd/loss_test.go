@@ -430,3 +430,72 @@ func TestServeUnreachableNATS(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultManyMachinesShutdown (issue 10, class 9): `expressd serve` with
+// 1,000 machines (each its own stream and consumer) on the embedded server
+// exits within Docker's default stop timeout of 10 s after SIGTERM. It took
+// 11 s, nearly all of it nats-server stopping its consumers one by one.
+func TestFaultManyMachinesShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: builds the binary and runs child processes")
+	}
+	bin := buildExpressd(t)
+	dir, logf := faultDir(t)
+	section, url := embeddedSection(t, dir)
+	httpAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	n := 1000
+	var machines strings.Builder
+	for i := range n {
+		machines.WriteString(machineYAML(fmt.Sprintf("m%04d", i), "p.asl.json", fmt.Sprintf("S%04d", i), fmt.Sprintf("many.%04d", i), 16, "30s", 3))
+	}
+	cfgPath := writeServeConfig(t, dir, "expressd.yaml", section, httpAddr, machines.String(), "",
+		map[string]string{"p.asl.json": holdDefinition("0")})
+	begin := time.Now()
+	ch := startChild(t, bin, dir, cfgPath, logf, 1)
+	waitReady(t, ch, httpAddr, 60*time.Second)
+	ready := time.Since(begin)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	publishSome := func(prefix string) {
+		nc, js := testConn(t, url)
+		defer nc.Close()
+		for i := 0; i < n; i += 100 {
+			if _, err := publishAll(ctx, js, fmt.Sprintf("many.%04d", i), idEvents(fmt.Sprintf("%s%04d", prefix, i), "x", 1), 1, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := uint64(n / 100)
+		if prefix == "b" {
+			want *= 2
+		}
+		waitStored(t, ctx, js, want, "S0900", "expressd-m0900", 30*time.Second, nil)
+	}
+	publishSome("a") // results of these must not come again after the restart
+	stopAt := time.Now()
+	_ = ch.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-ch.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("expressd did not exit within 30 s of SIGTERM")
+	}
+	took := time.Since(stopAt)
+	t.Logf("%d machines: ready after %s, exited %s after SIGTERM (%v)", n, ready.Round(time.Millisecond), took.Round(time.Millisecond), ch.err)
+	if ch.err != nil {
+		t.Errorf("exit: %v", ch.err)
+	}
+	if took > 9*time.Second {
+		t.Errorf("shutdown took %s with %d machines; Docker kills after 10 s", took, n)
+	}
+	// The store the server did not finish closing opens again; nothing
+	// completed runs again.
+	ch = startChild(t, bin, dir, cfgPath, logf, 2)
+	waitReady(t, ch, httpAddr, 60*time.Second)
+	publishSome("b")
+	_, js := testConn(t, url)
+	if got := storedResults(ctx, js); got != uint64(2*n/100) {
+		t.Errorf("%d results stored after the restart, want %d", got, 2*n/100)
+	}
+	if started := scrapeMetric(httpAddr, "expressd_executions_started_total"); started != float64(n/100) {
+		t.Errorf("%v executions after the restart, want %d (the second batch only)", started, n/100)
+	}
+}

@@ -39,7 +39,6 @@ func expressdPermissions(stream, consumer, machine string) string {
             "$JS.API.STREAM.INFO.` + stream + `", "$JS.API.STREAM.CREATE.` + stream + `", "$JS.API.STREAM.UPDATE.` + stream + `",
             "$JS.API.STREAM.INFO.EXPRESSD_RESULTS", "$JS.API.STREAM.CREATE.EXPRESSD_RESULTS",
             "$JS.API.STREAM.INFO.EXPRESSD_DLQ", "$JS.API.STREAM.CREATE.EXPRESSD_DLQ",
-            "$JS.API.STREAM.MSG.GET.` + stream + `",
             "$JS.API.CONSUMER.CREATE.` + stream + `.` + consumer + `", "$JS.API.CONSUMER.CREATE.` + stream + `.` + consumer + `.>",
             "$JS.API.CONSUMER.DURABLE.CREATE.` + stream + `.` + consumer + `",
             "$JS.API.CONSUMER.INFO.` + stream + `.` + consumer + `",
@@ -53,8 +52,7 @@ func expressdPermissions(stream, consumer, machine string) string {
         subscribe: {
           allow: [
             "_INBOX.>",
-            "expressd.sync.` + machine + `",
-            "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.` + stream + `.` + consumer + `"
+            "expressd.sync.` + machine + `"
           ]
         }
         # replies to sync requests (expressd.sync.<machine>)
@@ -336,7 +334,7 @@ func operatorConfig(t *testing.T, dir string, port int, perms string) (string, s
 		uc.Name = name
 		if restrict {
 			pub, sub := permissionSubjects(perms)
-			if len(pub) < 10 || len(sub) != 3 {
+			if len(pub) < 10 || len(sub) != 2 {
 				t.Fatalf("permission subjects not extracted: publish %v, subscribe %v", pub, sub)
 			}
 			uc.Permissions.Pub.Allow.Add(pub...)

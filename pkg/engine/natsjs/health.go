@@ -67,15 +67,6 @@ func (h *health) clear(key string) {
 	h.mu.Unlock()
 }
 
-// has reports whether a problem is recorded under key.
-func (h *health) has(key string) bool {
-	h.mu.Lock()
-	h.expire()
-	_, ok := h.problems[key]
-	h.mu.Unlock()
-	return ok
-}
-
 // list returns the problems' messages, sorted.
 func (h *health) list() []string {
 	h.mu.Lock()

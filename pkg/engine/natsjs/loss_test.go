@@ -326,6 +326,7 @@ func TestStoresRefuseWrites(t *testing.T) {
 	// The next result stored clears the results problem.
 	ids = append(ids, publishIDs(t, js, "full", "f", 1)...)
 	waitFor(t, 10*time.Second, b.Ready, "binding not ready after the stores took writes again")
+	account(t, js, "full", ids)
 }
 
 // TestSyncConcurrency (issue 10, class 5): sync requests beyond the
