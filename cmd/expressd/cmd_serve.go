@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -321,21 +322,39 @@ func (d *daemon) stop(drain time.Duration) {
 		d.binding.Stop(ctx)
 		cancel()
 	}
-	if d.requests != nil {
-		d.requests.Close()
-	}
-	for _, disp := range d.logs {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := disp.Close(ctx); err != nil {
-			d.log.Warn("closing log sinks", "error", err)
-		}
-		cancel()
+	// What follows runs side by side where it can: the shutdown as a whole
+	// must fit an orchestrator's stop timeout (Docker: 10 s), and each part
+	// may wait on something slow (a sink's disk, an OTLP endpoint that does
+	// not answer, 1,000 consumers in the embedded server).
+	var wg sync.WaitGroup
+	if d.tel != nil {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = d.tel.Shutdown(ctx)
+			cancel()
+		})
 	}
 	if d.httpSrv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = d.httpSrv.Shutdown(ctx)
-		cancel()
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = d.httpSrv.Shutdown(ctx)
+			cancel()
+		})
 	}
+	var conn sync.WaitGroup // what must finish before the connection closes
+	if d.requests != nil {
+		conn.Go(func() { _ = d.requests.Close() })
+	}
+	for _, disp := range d.logs {
+		conn.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := disp.Close(ctx); err != nil {
+				d.log.Warn("closing log sinks", "error", err)
+			}
+			cancel()
+		})
+	}
+	conn.Wait()
 	if d.nc != nil {
 		_ = d.nc.Drain()
 		for i := 0; i < 50 && !d.nc.IsClosed(); i++ {
@@ -346,11 +365,7 @@ func (d *daemon) stop(drain time.Duration) {
 	if d.ns != nil {
 		stopEmbedded(d.ns, d.log)
 	}
-	if d.tel != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = d.tel.Shutdown(ctx)
-		cancel()
-	}
+	wg.Wait()
 }
 
 // logging builds the execution log sinks: one dispatcher for the top-level
