@@ -65,10 +65,13 @@ func (b *Binding) retryUnavailable(ctx context.Context, what string, f func() er
 	delay := 100 * time.Millisecond
 	for {
 		err := f()
+		if err != nil && errors.Is(err, nats.ErrNoResponders) {
+			err = fmt.Errorf("%w (nothing answers the JetStream API: is JetStream enabled on the server, -js, and for this account?)", err)
+		}
 		if err == nil || !transient(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return err
 		}
-		b.log.Warn("JetStream not ready, retrying", "what", what, "error", err)
+		b.log.Warn("JetStream not ready, retrying", "what", what, "error", err, "retrying_for", startupRetry)
 		time.Sleep(delay)
 		delay = min(2*delay, 2*time.Second)
 	}
