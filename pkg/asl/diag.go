@@ -27,6 +27,10 @@ const (
 	CodeUnsupported = "UNSUPPORTED_FEATURE"
 	// CodeLimit is a definition that exceeds one of the package limits.
 	CodeLimit = "LIMIT_EXCEEDED"
+	// CodeInternal is a definition the compiler could not turn into a
+	// valid program although no other problem was found: a bug of
+	// expressd, reported instead of crashing.
+	CodeInternal = "INTERNAL_ERROR"
 )
 
 // Diagnostic is one problem found in a definition.

@@ -97,7 +97,8 @@ func StateMachine(sm *asl.StateMachine, opts ...Option) (*vm.Program, asl.Diagno
 	for _, p := range c.patches {
 		pc := c.labels[p.lbl]
 		if pc < 0 {
-			panic("compile: unbound label")
+			c.errorf(sm.Node, asl.CodeInternal, "internal error: a jump to an unbound label (please report this definition)")
+			pc = 0
 		}
 		if p.field == 'A' {
 			c.prog.Code[p.pc].A = uint32(pc)
@@ -111,8 +112,13 @@ func StateMachine(sm *asl.StateMachine, opts ...Option) (*vm.Program, asl.Diagno
 	if len(c.diags) > 0 {
 		return nil, c.diags.Sorted()
 	}
+	// The invariant (fuzzed by FuzzCompileRun and FuzzDefinition): every
+	// definition either has diagnostics or compiles to a program that
+	// passes Verify. A violation is reported, not a crash of validate, run
+	// or serve.
 	if err := vm.Verify(c.prog); err != nil {
-		panic("compile: produced an invalid program: " + err.Error())
+		return nil, asl.Diagnostics{{File: c.opts.file, Pos: sm.Node.Pos, Pointer: sm.Node.Pointer, Code: asl.CodeInternal,
+			Msg: "internal error: the compiled program is invalid (please report this definition): " + err.Error()}}
 	}
 	return c.prog, nil
 }
@@ -354,6 +360,16 @@ func (c *compiler) state(sm *asl.StateMachine, st *asl.State, target func(*asl.N
 		c.emit(vm.OpSucceed, 0, 0)
 	case asl.TypeFail:
 		c.emit(vm.OpFail, c.fail(idx, st), 0)
+	default:
+		// No valid Type (Decode reported it; the diagnostic here has the
+		// same pointer, so callers merging both show it once). The code
+		// stays a valid program.
+		n := st.Node
+		if n != nil && n.Get("Type") != nil {
+			n = n.Get("Type")
+		}
+		c.errorf(n, asl.CodeSchema, "State "+strconv.Quote(st.Name)+" has no valid Type: must be one of Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map")
+		c.emit(vm.OpSucceed, 0, 0)
 	}
 
 	if len(st.Retry) > 0 || len(st.Catch) > 0 {
