@@ -100,14 +100,9 @@ func (c *Case) definitionText() []byte {
 // Run runs the case and returns nil when the outcome matches, or an error
 // describing the difference ("got …, want …").
 func Run(c *Case) error {
-	sm, diags := asl.Load(c.ID+".asl.json", c.definitionText())
-	var problems asl.Diagnostics
-	problems = append(problems, diags...)
-	var prog *programResult
-	if len(problems) == 0 {
-		prog = compileCase(c, sm)
-		problems = append(problems, prog.diags...)
-	}
+	// The same pipeline as `expressd validate`, `run` and `serve`.
+	prog := compileCase(c)
+	problems := prog.diags
 	if c.IsValidation() {
 		valid := len(problems) == 0
 		if valid != *c.Expect.Valid {
@@ -142,7 +137,7 @@ type programResult struct {
 	diags asl.Diagnostics
 }
 
-func compileCase(c *Case, sm *asl.StateMachine) *programResult {
+func compileCase(c *Case) *programResult {
 	pr := &programResult{tasks: &task.Registry{}}
 	states := map[string]*mock.Responses{}
 	if len(c.Mocks) > 0 && string(c.Mocks) != "null" {
@@ -161,7 +156,7 @@ func compileCase(c *Case, sm *asl.StateMachine) *programResult {
 		}
 	}
 	_ = pr.tasks.Register("mock", func(string) bool { return true }, mock.NewHandler(states))
-	prog, diags := compile.StateMachine(sm, compile.WithName("conformance"), compile.WithFile(c.ID+".asl.json"), compile.WithTasks(pr.tasks))
+	prog, diags := compile.Load(c.ID+".asl.json", c.definitionText(), compile.WithName("conformance"), compile.WithTasks(pr.tasks))
 	pr.prog, pr.diags = prog, diags
 	return pr
 }
