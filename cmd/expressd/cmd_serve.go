@@ -22,7 +22,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
-	"github.com/expressd/expressd/pkg/compile"
 	"github.com/expressd/expressd/pkg/config"
 	"github.com/expressd/expressd/pkg/engine"
 	"github.com/expressd/expressd/pkg/engine/natsjs"
@@ -126,15 +125,13 @@ func startDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *
 	if err != nil {
 		return nil, err
 	}
+	progs, err := loadMachines(cfg, reg)
+	if err != nil {
+		return nil, err
+	}
 	var machines []natsjs.Machine
-	for _, mc := range cfg.Machines {
-		prog, diags, err := load(mc.Definition, mc.Name, compile.WithTasks(reg))
-		if err != nil {
-			return nil, fmt.Errorf("machine %s: %w", mc.Name, err)
-		}
-		if len(diags) > 0 {
-			return nil, fmt.Errorf("machine %s: invalid definition:\n%s", mc.Name, diags.Error())
-		}
+	for i, mc := range cfg.Machines {
+		prog := progs[i]
 		m := natsjs.Machine{Name: mc.Name, Program: prog, Tasks: reg, Concurrency: mc.Concurrency, SyncConcurrency: mc.SyncConcurrency,
 			Results: mc.Results.Subject, Timeout: mc.Timeout, Logging: logFor[mc.Name]}
 		if t := mc.Trigger; t != nil {
@@ -233,18 +230,34 @@ func (d *daemon) connect(cfg *config.Config) error {
 	return nil
 }
 
-// integrations builds the task registry: nats:request, nats:publish,
-// http:invoke and Lambda (mapped to NATS subjects or HTTP URLs).
+// integrations builds the task registry on the daemon's connection.
 func (d *daemon) integrations(cfg *config.Config) (*task.Registry, error) {
-	tracer := d.tel.Tracer()
-	req, err := natstask.NewRequest(d.nc, natstask.WithTimeout(cfg.Integrations.NATS.RequestTimeout), natstask.WithTracer(tracer))
-	if err != nil {
-		return nil, err
-	}
+	reg, req, err := taskRegistry(cfg, d.nc, d.tel.Tracer())
 	d.requests = req
-	pub, err := natstask.NewPublish(d.nc, natstask.WithTracer(tracer))
-	if err != nil {
-		return nil, err
+	return reg, err
+}
+
+// taskRegistry builds the task registry of `expressd serve`: nats:request,
+// nats:publish, http:invoke and Lambda (mapped to NATS subjects or HTTP
+// URLs). With nc nil (`expressd validate --config`) it resolves and checks
+// resources exactly as serve does, including Lambda function mappings, but
+// its handlers cannot be called.
+func taskRegistry(cfg *config.Config, nc *nats.Conn, tracer telemetry.Tracer) (*task.Registry, *natstask.Requester, error) {
+	var (
+		req        *natstask.Requester
+		reqHandler task.Handler = offline{"nats:request"}
+		pubHandler task.Handler = offline{"nats:publish"}
+	)
+	if nc != nil {
+		var err error
+		if req, err = natstask.NewRequest(nc, natstask.WithTimeout(cfg.Integrations.NATS.RequestTimeout), natstask.WithTracer(tracer)); err != nil {
+			return nil, nil, err
+		}
+		pub, err := natstask.NewPublish(nc, natstask.WithTracer(tracer))
+		if err != nil {
+			return nil, nil, err
+		}
+		reqHandler, pubHandler = req, pub
 	}
 	fns := make(map[string]lambda.Target, len(cfg.Integrations.Lambda.Functions))
 	for name, t := range cfg.Integrations.Lambda.Functions {
@@ -255,7 +268,7 @@ func (d *daemon) integrations(cfg *config.Config) (*task.Registry, error) {
 	lh, err := lambda.New(lambda.Options{Functions: fns, SubjectPrefix: cfg.Integrations.Lambda.SubjectPrefix,
 		Region: cfg.Region, Account: cfg.Account}, req, client)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reg := &task.Registry{}
 	for _, r := range []struct {
@@ -263,16 +276,25 @@ func (d *daemon) integrations(cfg *config.Config) (*task.Registry, error) {
 		match task.Match
 		h     task.Handler
 	}{
-		{"nats:request", natstask.MatchRequest, req},
-		{"nats:publish", natstask.MatchPublish, pub},
+		{"nats:request", natstask.MatchRequest, reqHandler},
+		{"nats:publish", natstask.MatchPublish, pubHandler},
 		{"http:invoke", httptask.Match, httptask.New(httptask.WithTimeout(cfg.Integrations.HTTP.Timeout), httptask.WithClient(client))},
 		{"lambda", lambda.Match, lh},
 	} {
 		if err := reg.Register(r.name, r.match, r.h); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return reg, nil
+	return reg, req, nil
+}
+
+// offline stands for an integration that needs a NATS connection in a
+// registry that only checks definitions.
+type offline struct{ name string }
+
+// Invoke implements task.Handler: it always fails.
+func (o offline) Invoke(_ context.Context, _ *task.Request, done func(task.Result)) {
+	done(task.Result{Err: &task.Error{Name: "States.Runtime", Cause: "expressd: " + o.name + " is not connected (this registry only checks definitions)"}})
 }
 
 // serveHTTP serves /healthz (the process is up) and /readyz (connected to

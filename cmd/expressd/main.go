@@ -1,7 +1,7 @@
 // Command expressd runs AWS Step Functions Express workflows outside AWS.
 //
 //	expressd run [flags] DEFINITION        run one execution and print its result
-//	expressd validate DEFINITION…          check definitions, report every problem
+//	expressd validate [--config F] DEF…    check definitions (and a config), report every problem
 //	expressd inspect DEFINITION            print the compiled bytecode
 //
 // main only wires flags to the packages that do the work.
@@ -18,7 +18,7 @@ const usage = `expressd runs AWS Step Functions Express workflows (Amazon States
 
 Usage:
   expressd run [--input JSON | --input-file F] [--mock-config F --test-case NAME] [--name NAME] [--timeout D] DEFINITION
-  expressd validate DEFINITION...
+  expressd validate [--config FILE] [DEFINITION...]
   expressd inspect DEFINITION
   expressd serve [--config FILE]
   expressd publish [--server URL] [--count N] [--rate R] [--msg-id ID] SUBJECT DATA

@@ -22,6 +22,15 @@ type TaskResolver interface {
 	Resolve(resource string) (id int, err error)
 }
 
+// TaskChecker is an optional extension of a TaskResolver: it checks a
+// Task's resource and static arguments (the Parameters or Arguments as
+// written; undefined when absent) against the integration that serves it,
+// e.g. that a Lambda function has a mapping. An error becomes a compile
+// error at the arguments (or the Resource).
+type TaskChecker interface {
+	CheckTask(id int, resource string, args value.Value) error
+}
+
 type options struct {
 	name     string
 	file     string
@@ -678,6 +687,17 @@ func (c *compiler) task(state uint32, st *asl.State) uint32 {
 		id, err := c.opts.resolver.Resolve(st.Resource)
 		if err != nil {
 			c.errorf(st.Node.Get("Resource"), CodeUnknownResource, "state "+strconv.Quote(st.Name)+": resource "+strconv.Quote(st.Resource)+": "+err.Error())
+		} else if ch, ok := c.opts.resolver.(TaskChecker); ok {
+			args, at := value.Value{}, st.Node.Get("Resource")
+			switch {
+			case st.Parameters != nil:
+				args, at = st.Parameters.Value(), st.Parameters
+			case st.Arguments != nil:
+				args, at = st.Arguments.Value(), st.Arguments
+			}
+			if err := ch.CheckTask(id, st.Resource, args); err != nil {
+				c.errorf(at, CodeUnknownResource, "state "+strconv.Quote(st.Name)+": "+err.Error())
+			}
 		}
 		t.Handler = int32(id)
 	}

@@ -396,7 +396,7 @@ var lambdaSpec = &object{
 			example: "{price-lookup: {subject: svc.price}, charge-card: {url: \"http://127.0.0.1:9000/charge\"}}",
 		}),
 		scalar(fieldSubjectPrefix, func(l *Lambda) *string { return &l.SubjectPrefix }, field{
-			doc:   "When set, a function without a mapping is requested on <subject_prefix><NAME>. When empty, a definition calling an unmapped function is rejected.",
+			doc:   "When set, a function without a mapping is requested on <subject_prefix><NAME>. When empty, a definition naming an unmapped function (a function ARN as Resource, or a literal FunctionName) is rejected when it is loaded; a FunctionName computed at run time fails that execution with Lambda.ResourceNotFoundException.",
 			check: checkSubjectPrefix, checkDoc: "a subject prefix without wildcards", example: "lambda.",
 		}),
 	},

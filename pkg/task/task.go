@@ -44,6 +44,20 @@ type Handler interface {
 	Invoke(ctx context.Context, req *Request, done func(Result))
 }
 
+// Checker is implemented by handlers that can tell at compile time that a
+// Task will fail on every call: a resource they match but cannot serve, or
+// static arguments that cannot work (a Lambda function with no mapping).
+// The compiler reports the error as a definition problem, so that
+// `expressd validate --config` and `serve` refuse the definition instead of
+// failing each execution.
+type Checker interface {
+	// Check checks a Task's resource and its static arguments: the
+	// Parameters (or Arguments) template as written, with "k.$" keys whose
+	// values are only known at run time; args is undefined when there are
+	// none.
+	Check(resource string, args value.Value) error
+}
+
 // HandlerFunc adapts a function to Handler.
 type HandlerFunc func(ctx context.Context, req *Request, done func(Result))
 
@@ -89,12 +103,26 @@ func (r *Registry) Register(name string, m Match, h Handler) error {
 // Resolve returns the id of the handler serving resource. It implements
 // compile.TaskResolver.
 func (r *Registry) Resolve(resource string) (int, error) {
+	names := make([]string, 0, len(r.entries))
 	for i, e := range r.entries {
 		if e.match(resource) {
 			return i, nil
 		}
+		names = append(names, e.name)
 	}
-	return -1, ErrUnknownResource
+	if len(names) == 0 {
+		return -1, ErrUnknownResource
+	}
+	return -1, fmt.Errorf("%w (integrations: %s)", ErrUnknownResource, strings.Join(names, ", "))
+}
+
+// CheckTask runs the [Checker] of the handler with the given id, if it has
+// one. It implements compile.TaskChecker.
+func (r *Registry) CheckTask(id int, resource string, args value.Value) error {
+	if c, ok := r.Handler(id).(Checker); ok {
+		return c.Check(resource, args)
+	}
+	return nil
 }
 
 // Handler returns the handler with the given id, nil when out of range.

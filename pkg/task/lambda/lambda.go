@@ -101,7 +101,9 @@ type Handler struct {
 // New returns a Handler. NATS targets are called through req, which may
 // be shared with the nats:request integration and stays the caller's to
 // close; it may be nil when no target is a subject and SubjectPrefix is
-// empty. httpClient nil means http.DefaultClient.
+// empty, or when the handler only checks definitions (Check) and is never
+// invoked (`expressd validate --config`). httpClient nil means
+// http.DefaultClient.
 //
 // New takes a natstask.Requester rather than a *nats.Conn because only
 // engine/natsjs, pkg/task/nats* and cmd may import NATS (the dependency
@@ -116,22 +118,17 @@ func New(opts Options, req *natstask.Requester, httpClient *http.Client) (*Handl
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	needNATS := opts.SubjectPrefix != ""
 	for name, t := range opts.Functions {
 		switch {
 		case (t.Subject == "") == (t.URL == ""):
 			return nil, fmt.Errorf("lambda: function %q: set exactly one of subject and url", name)
 		case t.Subject != "":
-			needNATS = true
 		default:
 			u, err := url.Parse(t.URL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return nil, fmt.Errorf("lambda: function %q: url %q is not an http(s) URL", name, t.URL)
 			}
 		}
-	}
-	if needNATS && req == nil {
-		return nil, errors.New("lambda: subject targets need a natstask.Requester")
 	}
 	h := &Handler{opts: opts, req: req, client: httpClient}
 	if h.client == nil {
@@ -218,6 +215,33 @@ func (h *Handler) resolve(f function) (route, bool) {
 		return route{Target: Target{Subject: h.opts.SubjectPrefix + f.name}, prefixed: true}, true
 	}
 	return route{}, false
+}
+
+// Check implements [task.Checker]: a function named statically (a legacy
+// function ARN, or a literal FunctionName of lambda:invoke) must have a
+// mapping, or a SubjectPrefix must cover it. A FunctionName computed at run
+// time ("FunctionName.$", a JSONata expression) is checked at run time and
+// fails with Lambda.ResourceNotFoundException, as on AWS.
+func (h *Handler) Check(resource string, args value.Value) error {
+	var f function
+	if resource == ResourceInvoke {
+		v, ok := args.Get("FunctionName")
+		if !ok || v.Kind() != value.String || strings.HasPrefix(v.Str(), "{%") {
+			return nil
+		}
+		if f, ok = parseFunction(v.Str()); !ok {
+			return fmt.Errorf("FunctionName %q is not a function name or ARN", v.Str())
+		}
+	} else {
+		var ok bool
+		if f, ok = parseFunction(resource); !ok || !f.arn {
+			return fmt.Errorf("%q is not a Lambda function ARN", resource)
+		}
+	}
+	if _, ok := h.resolve(f); !ok {
+		return fmt.Errorf("Lambda function %q has no mapping: add integrations.lambda.functions.%s (a NATS subject or a URL), or set integrations.lambda.subject_prefix", f.name, f.name)
+	}
+	return nil
 }
 
 // call is one invocation in flight.
@@ -314,6 +338,10 @@ func invokeParams(in value.Value) (function, []byte, *task.Error) {
 }
 
 func (c *call) viaNATS(ctx context.Context, rt route, payload []byte, timeout time.Duration) {
+	if c.h.req == nil {
+		c.done(task.Result{Err: &task.Error{Name: ErrRuntime, Cause: "expressd: this Lambda handler has no NATS connection (it only checks definitions)"}})
+		return
+	}
 	hdr := map[string][]string{HeaderRequestID: {c.requestID}, HeaderFunctionName: {c.fn.name}}
 	c.h.req.Call(ctx, rt.Subject, payload, hdr, timeout, func(m natstask.Reply) {
 		switch err := m.Err; {
