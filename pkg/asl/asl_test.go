@@ -205,7 +205,7 @@ func TestLoad(t *testing.T) {
 			`1:55: /States/M/Iterator: Fields 'Iterator' and 'ItemProcessor' are mutually exclusive; use ItemProcessor`}},
 		{"map no processor", wrap("M", `"M":{"Type":"Map","End":true,"MaxConcurrency":-1}`), []string{
 			`1:30: /States/M: These fields are required: [ItemProcessor]`,
-			`1:72: /States/M/MaxConcurrency: Field 'MaxConcurrency' must be an integer between 0 and 2147483647`}},
+			`1:72: /States/M/MaxConcurrency: Field 'MaxConcurrency' must be an integer greater than or equal to 0`}},
 		{"items in jsonpath", wrap("M", `"M":{"Type":"Map","End":true,"Items":[],"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Succeed"}}}}`), []string{
 			`1:55: /States/M/Items: Field 'Items' is not supported when QueryLanguage is JSONPath`}},
 

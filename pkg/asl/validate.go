@@ -253,6 +253,10 @@ func (v *validator) intRange(n *Node, field string, lo, hi float64) bool {
 		return false
 	}
 	if n.Float != math.Trunc(n.Float) || n.Float < lo || n.Float > hi {
+		if hi >= 1<<53 { // no upper bound worth naming
+			v.errAt(n, CodeSchema, "Field '"+field+"' must be an integer greater than or equal to "+strconv.FormatFloat(lo, 'f', -1, 64))
+			return false
+		}
 		v.errAt(n, CodeSchema, "Field '"+field+"' must be an integer between "+strconv.FormatFloat(lo, 'f', -1, 64)+
 			" and "+strconv.FormatFloat(hi, 'f', -1, 64))
 		return false
@@ -507,8 +511,24 @@ func (v *validator) mapState(st *State, ql QueryLanguage) {
 		}
 		v.machine(p)
 	}
-	v.intOrExpr(st.MaxConcurrency, "MaxConcurrency", 0, math.MaxInt32, ql)
+	// Each value and its Path form exclude each other (spec: "MUST NOT
+	// include both"). MaxConcurrency has no upper bound (AWS schema).
+	v.atMostOne(n, "MaxConcurrency", "MaxConcurrencyPath")
+	v.atMostOne(n, "ToleratedFailureCount", "ToleratedFailureCountPath")
+	v.atMostOne(n, "ToleratedFailurePercentage", "ToleratedFailurePercentagePath")
+	v.intOrExpr(st.MaxConcurrency, "MaxConcurrency", 0, math.MaxInt64, ql)
+	v.intOrExpr(st.ToleratedFailureCount, "ToleratedFailureCount", 0, math.MaxInt64, ql)
+	if f := st.ToleratedFailurePercentage; f != nil && !(ql == JSONata && f.isExpr()) {
+		switch {
+		case f.Kind != value.Number:
+			v.typeErr(f, "ToleratedFailurePercentage", "number")
+		case f.Float < 0 || f.Float > 100:
+			v.errAt(f, CodeSchema, "Field 'ToleratedFailurePercentage' must be a number between 0 and 100")
+		}
+	}
 	v.pathString(st.MaxConcurrencyPath, "MaxConcurrencyPath")
+	v.pathString(st.ToleratedFailureCountPath, "ToleratedFailureCountPath")
+	v.pathString(st.ToleratedFailurePctPath, "ToleratedFailurePercentagePath")
 	v.pathString(st.ItemsPath, "ItemsPath")
 	if it := st.Items; it != nil && it.Kind != value.Array && !it.isExpr() {
 		v.errAt(it, CodeSchema, "Field 'Items' must be an array or a JSONata expression")
@@ -619,6 +639,10 @@ func (v *validator) operand(op string, n *Node) {
 	case opString, opPath:
 		if n.Kind != value.String {
 			v.typeErr(n, op, "string")
+		} else if op == "StringMatches" {
+			if msg := openEscape(n.Str); msg != "" {
+				v.errAt(n, CodeSchema, msg)
+			}
 		}
 	case opBool, opIs:
 		if n.Kind != value.Bool {
@@ -631,6 +655,27 @@ func (v *validator) operand(op string, n *Node) {
 			v.errAt(n, CodeSchema, "String does not match RFC3339 timestamp")
 		}
 	}
+}
+
+// openEscape reports a StringMatches pattern with an open escape: in a
+// pattern only a backslash before a star (a literal star) and two
+// backslashes (a literal backslash) are escapes, and the spec makes any
+// other backslash an error. It is reported with the definition: the
+// pattern is a literal, so every execution would fail on it.
+func openEscape(pattern string) string {
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] != '\\' {
+			continue
+		}
+		if i+1 == len(pattern) {
+			return "Field 'StringMatches' has an open escape: a backslash at the end of the pattern escapes nothing (use \\\\ for a literal backslash)"
+		}
+		if c := pattern[i+1]; c != '*' && c != '\\' {
+			return "Field 'StringMatches' has an open escape at offset " + strconv.Itoa(i) + ": only \\* (a literal star) and \\\\ (a literal backslash) are escapes"
+		}
+		i++
+	}
+	return ""
 }
 
 // IsTimestamp reports whether s is a timestamp as ASL accepts it: RFC 3339

@@ -73,7 +73,7 @@ func (c *compiler) rule(r *asl.ChoiceRule, onFalse label) {
 
 func (c *compiler) comparison(r *asl.ChoiceRule) uint32 {
 	cmp := vm.Compare{OperandPath: -1, Text: r.Operator}
-	cmp.Var = c.path(r.Node.Get("Variable"), r.Variable)
+	cmp.Var = c.singlePath(r.Node.Get("Variable"), r.Variable)
 	name := r.Operator
 	isPath := false
 	op, ok := operators[name]
@@ -97,7 +97,7 @@ func (c *compiler) comparison(r *asl.ChoiceRule) uint32 {
 			c.errorf(operand, asl.CodeSchema, "The value for the field '"+name+"' must be a valid JSONPath")
 			return c.addCompare(cmp)
 		}
-		cmp.OperandPath = int32(c.path(operand, operand.Str))
+		cmp.OperandPath = int32(c.singlePath(operand, operand.Str))
 		return c.addCompare(cmp)
 	}
 	cmp.Operand = operand.Value()

@@ -305,7 +305,7 @@ func (c *compiler) state(sm *asl.StateMachine, st *asl.State, target func(*asl.N
 		mi := uint32(len(p.Maps))
 		mp := vm.Map{State: idx, ItemsPath: -1, Selector: -1, MaxConcurrencyPath: -1}
 		if st.ItemsPath.Set && !st.ItemsPath.Null && st.ItemsPath.Text != "$" {
-			mp.ItemsPath = int32(c.path(st.ItemsPath.Node, st.ItemsPath.Text))
+			mp.ItemsPath = int32(c.singlePath(st.ItemsPath.Node, st.ItemsPath.Text))
 		}
 		if st.ItemSelector != nil {
 			field := "ItemSelector"
@@ -322,7 +322,15 @@ func (c *compiler) state(sm *asl.StateMachine, st *asl.State, target func(*asl.N
 			}
 		}
 		if st.MaxConcurrencyPath.Set && !st.MaxConcurrencyPath.Null {
-			mp.MaxConcurrencyPath = int32(c.path(st.MaxConcurrencyPath.Node, st.MaxConcurrencyPath.Text))
+			mp.MaxConcurrencyPath = int32(c.singlePath(st.MaxConcurrencyPath.Node, st.MaxConcurrencyPath.Text))
+		}
+		// Failure tolerance is a Distributed Map feature: an inline Map
+		// fails on its first failed iteration, as AWS documents it. The
+		// paths are still checked like every Reference Path.
+		for _, f := range []asl.PathField{st.ToleratedFailureCountPath, st.ToleratedFailurePctPath} {
+			if f.Set && !f.Null {
+				c.checkSinglePath(f.Node, f.Text)
+			}
 		}
 		p.Maps = append(p.Maps, mp)
 		c.emit(vm.OpMap, mi, 0)
@@ -474,6 +482,34 @@ func (c *compiler) path(n *asl.Node, text string) uint32 {
 	i := c.addPath(p)
 	c.paths[text] = i
 	return i
+}
+
+// singlePath compiles a field that ASL types as a Reference Path but that
+// may start at the context object or a variable: ItemsPath, SecondsPath,
+// TimestampPath, TimeoutSecondsPath, HeartbeatSecondsPath,
+// MaxConcurrencyPath, ToleratedFailure*Path, ErrorPath, CausePath, a Choice
+// rule's Variable and the "…Path" comparison operands. Filters, slices,
+// wildcards, unions, deep scan, negative indexes and function calls are
+// errors (AWS guide, Reference Paths: "the operators @ , : ? are not
+// supported"; statelint types these fields referencePath).
+func (c *compiler) singlePath(n *asl.Node, text string) uint32 {
+	i := c.path(n, text)
+	if p := c.prog.Paths[i].Path; p != nil && !p.SingleNode() {
+		c.errorf(n, asl.CodeSchema, "The value for the field '"+fieldName(n)+"' must be a valid ReferencePath: only member names and non-negative indexes are allowed (no filters, slices, wildcards, unions, '..' or functions): "+text)
+	}
+	return i
+}
+
+// checkSinglePath reports a path that singlePath would refuse, without
+// adding it to the program (for fields the engine does not evaluate).
+func (c *compiler) checkSinglePath(n *asl.Node, text string) {
+	p, err := jsonpath.Parse(text)
+	switch {
+	case err != nil:
+		c.errorf(n, asl.CodeSchema, "The value for the field '"+fieldName(n)+"' must be a valid JSONPath: "+err.Error())
+	case !p.SingleNode():
+		c.errorf(n, asl.CodeSchema, "The value for the field '"+fieldName(n)+"' must be a valid ReferencePath: only member names and non-negative indexes are allowed (no filters, slices, wildcards, unions, '..' or functions): "+text)
+	}
 }
 
 // refPath compiles a Reference Path (ResultPath).
@@ -633,6 +669,18 @@ func (c *compiler) dynamic(n *asl.Node, key string) vm.TNode {
 	return vm.TNode{Kind: vm.TPath, Index: c.addPath(p), Field: key}
 }
 
+// failPath compiles ErrorPath or CausePath: a Reference Path (over the
+// input, the context object or a variable) or an intrinsic function call.
+func (c *compiler) failPath(n *asl.Node, key string) vm.TNode {
+	t := c.dynamic(n, key)
+	if t.Kind == vm.TPath {
+		if p := c.prog.Paths[t.Index].Path; !p.SingleNode() {
+			c.errorf(n, asl.CodeSchema, "The value for the field '"+key+"' must be a valid ReferencePath or a valid intrinsic function call: only member names and non-negative indexes are allowed in the path: "+n.Str)
+		}
+	}
+	return t
+}
+
 // assign compiles an Assign block evaluated with $ = src.
 func (c *compiler) assign(n *asl.Node, src vm.Reg) {
 	if n == nil {
@@ -673,7 +721,7 @@ func (c *compiler) task(state uint32, st *asl.State) uint32 {
 		}
 	}
 	if st.TimeoutSecondsPath.Set && !st.TimeoutSecondsPath.Null {
-		t.TimeoutPath = int32(c.path(st.TimeoutSecondsPath.Node, st.TimeoutSecondsPath.Text))
+		t.TimeoutPath = int32(c.singlePath(st.TimeoutSecondsPath.Node, st.TimeoutSecondsPath.Text))
 	}
 	if st.HeartbeatSeconds != nil {
 		if n, ok := st.HeartbeatSeconds.Value().Int(); ok {
@@ -681,7 +729,7 @@ func (c *compiler) task(state uint32, st *asl.State) uint32 {
 		}
 	}
 	if st.HeartbeatSecondsPath.Set && !st.HeartbeatSecondsPath.Null {
-		t.HeartbeatPath = int32(c.path(st.HeartbeatSecondsPath.Node, st.HeartbeatSecondsPath.Text))
+		t.HeartbeatPath = int32(c.singlePath(st.HeartbeatSecondsPath.Node, st.HeartbeatSecondsPath.Text))
 	}
 	if c.opts.resolver != nil {
 		id, err := c.opts.resolver.Resolve(st.Resource)
@@ -714,7 +762,7 @@ func (c *compiler) wait(state uint32, st *asl.State) uint32 {
 		w.Seconds = n
 	case st.SecondsPath.Set:
 		w.Kind = vm.WaitSecondsPath
-		w.Path = c.path(st.SecondsPath.Node, st.SecondsPath.Text)
+		w.Path = c.singlePath(st.SecondsPath.Node, st.SecondsPath.Text)
 	case st.Timestamp != nil:
 		w.Kind = vm.WaitTimestamp
 		t, ok := asl.ParseTimestamp(st.Timestamp.Str)
@@ -724,7 +772,7 @@ func (c *compiler) wait(state uint32, st *asl.State) uint32 {
 		w.Time = t
 	case st.TimestampPath.Set:
 		w.Kind = vm.WaitTimestampPath
-		w.Path = c.path(st.TimestampPath.Node, st.TimestampPath.Text)
+		w.Path = c.singlePath(st.TimestampPath.Node, st.TimestampPath.Text)
 	}
 	c.prog.Waits = append(c.prog.Waits, w)
 	return uint32(len(c.prog.Waits) - 1)
@@ -739,11 +787,11 @@ func (c *compiler) fail(state uint32, st *asl.State) uint32 {
 		f.Cause, f.HasCause = st.Cause.Str, true
 	}
 	if st.ErrorPath.Set && !st.ErrorPath.Null {
-		n := c.dynamic(st.ErrorPath.Node, "ErrorPath")
+		n := c.failPath(st.ErrorPath.Node, "ErrorPath")
 		f.ErrorNode = &n
 	}
 	if st.CausePath.Set && !st.CausePath.Null {
-		n := c.dynamic(st.CausePath.Node, "CausePath")
+		n := c.failPath(st.CausePath.Node, "CausePath")
 		f.CauseNode = &n
 	}
 	c.prog.Fails = append(c.prog.Fails, f)

@@ -130,8 +130,8 @@ func kindDetail(what string, v value.Value) string {
 }
 
 // javaInt converts a number the way Java's (int) cast does: truncation toward
-// zero, saturating at the int32 bounds, NaN → 0. AWS truncates fractional
-// arguments of ArrayRange, ArrayPartition, ArrayGetItem and MathRandom.
+// zero, saturating at the int32 bounds, NaN → 0 (ArrayGetItem's index, the
+// MathRandom seed).
 func javaInt(f float64) int64 {
 	switch {
 	case f != f:
@@ -142,6 +142,18 @@ func javaInt(f float64) int64 {
 		return math.MinInt32
 	}
 	return int64(f)
+}
+
+// roundInt rounds a number to the nearest integer, halves up (Java's
+// Math.round), saturating at the int32 bounds, NaN → 0: the AWS guide says
+// of the integer arguments of ArrayRange, ArrayPartition and MathRandom
+// that Step Functions "will round it off to the nearest integer" (as
+// MathAdd does; issue 11: they were truncated).
+func roundInt(f float64) int64 {
+	if f != f {
+		return 0
+	}
+	return javaInt(javaRound(f))
 }
 
 // javaRound is Java's Math.round: floor(x+0.5), computed without the rounding
@@ -261,7 +273,7 @@ func evalArrayPartition(_ *Call, args []value.Value) (value.Value, error) {
 	if n.Kind() != value.Number {
 		return value.Value{}, invalidArgs(ArrayPartition, kindDetail("the chunk size must be a number", n))
 	}
-	size := javaInt(n.Float())
+	size := roundInt(n.Float())
 	if size < 1 {
 		return value.Value{}, invalidArgs(ArrayPartition, "the chunk size must be a positive integer, got "+n.JSON())
 	}
@@ -294,7 +306,7 @@ func evalArrayRange(_ *Call, args []value.Value) (value.Value, error) {
 			return value.Value{}, invalidArgs(ArrayRange, kindDetail("start, end and step must be numbers", a))
 		}
 	}
-	start, end, step := javaInt(args[0].Float()), javaInt(args[1].Float()), javaInt(args[2].Float())
+	start, end, step := roundInt(args[0].Float()), roundInt(args[1].Float()), roundInt(args[2].Float())
 	if step == 0 {
 		return value.Value{}, invalidArgs(ArrayRange, "the step must not be 0")
 	}
@@ -550,7 +562,7 @@ func evalMathRandom(_ *Call, args []value.Value) (value.Value, error) {
 			return value.Value{}, invalidArgs(MathRandom, kindDetail("start, end and seed must be numbers", a))
 		}
 	}
-	start, end := javaInt(args[0].Float()), javaInt(args[1].Float())
+	start, end := roundInt(args[0].Float()), roundInt(args[1].Float())
 	if start >= end {
 		return value.Value{}, invalidArgs(MathRandom, "start "+strconv.FormatInt(start, 10)+
 			" must be less than end "+strconv.FormatInt(end, 10))

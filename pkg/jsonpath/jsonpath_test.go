@@ -66,7 +66,9 @@ func TestParse(t *testing.T) {
 		{"$.a[?(@.x == 's' && (@.y || !@.z))]", RootInput, "", "$['a'][?]", false, false},
 		{"$.a[?(@.x =~ /a.*/i)]", RootInput, "", "$['a'][?]", false, false},
 		{"$.a[?(@.x in [1,2])]", RootInput, "", "$['a'][?]", false, false},
-		{"$.list.length()", RootInput, "", "$['list']['length()']", true, true},
+		// A function call is looked up as a member at run time, as AWS does,
+		// but it is not a Reference Path (AWS guide, Reference Paths).
+		{"$.list.length()", RootInput, "", "$['list']['length()']", true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -464,4 +466,23 @@ func FuzzJSONPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSingleNode: the Reference Path syntax over any root, for ItemsPath,
+// SecondsPath, a Choice rule's Variable and the like (issue 11: filters,
+// slices and wildcards were accepted there).
+func TestSingleNode(t *testing.T) {
+	for in, want := range map[string]bool{
+		"$": true, "$.a.b": true, "$['a b'][0].c": true, "$$.Execution.Input.x": true, "$$": true, "$v": true, "$v.a[2]": true,
+		"$.a[?(@.b)]": false, "$.a[0:1]": false, "$.a[*]": false, "$.a.*": false, "$.a[0,1]": false, "$..a": false,
+		"$.a[-1]": false, "$.a.length()": false, "$$.Execution.Input[*]": false, "$v.items[*]": false, "$['a','b']": false,
+	} {
+		p, err := Parse(in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		if p.SingleNode() != want {
+			t.Errorf("%q: SingleNode = %v, want %v", in, p.SingleNode(), want)
+		}
+	}
 }

@@ -44,8 +44,9 @@ func Parse(s string) (*Path, error) {
 
 // ParseReference parses a Reference Path (ResultPath, catcher ResultPath):
 // "$" followed only by member names ($.a, $['a b']) and non-negative single
-// indexes. Context and variable roots, wildcards, slices, unions, filters and
-// deep scan are errors.
+// indexes. Context and variable roots, wildcards, slices, unions, filters,
+// deep scan and function calls are errors. (Other fields that take a
+// Reference Path also allow "$$" and "$name": see [Path.SingleNode].)
 func ParseReference(s string) (*Path, error) {
 	p, err := Parse(s)
 	if err != nil {
@@ -143,25 +144,34 @@ func (ps *parser) path(end int, inFilter bool) (*Path, error) {
 
 // finish computes the derived flags of a parsed path.
 func (p *Path) finish() {
-	p.definite, p.simple, p.ref = true, true, p.root == RootInput
+	p.definite, p.simple, p.single = true, true, true
 	for i := range p.steps {
 		s := &p.steps[i]
 		leaf := i == len(p.steps)-1
 		switch s.kind {
 		case stepName:
+			// A dot name with operator characters is a function call or
+			// an operator to Jayway ($.a.length()): not a Reference Path,
+			// where "functions like length() and the operators @ , : ? are
+			// not supported" (AWS guide, Reference Paths). At run time
+			// such a name is looked up as a member, as AWS does.
+			if s.dot && strings.ContainsAny(s.name, "()@,:?*") {
+				p.single = false
+			}
 		case stepIndex:
 			if s.index < 0 {
-				p.ref = false
+				p.single = false
 			}
 		case stepNames:
-			p.simple, p.ref = false, false
+			p.simple, p.single = false, false
 			if !leaf {
 				p.definite = false
 			}
 		default:
-			p.definite, p.simple, p.ref = false, false, false
+			p.definite, p.simple, p.single = false, false, false
 		}
 	}
+	p.ref = p.single && p.root == RootInput
 }
 
 func (ps *parser) add(p *Path, s step) error {
@@ -226,7 +236,7 @@ func (ps *parser) property(p *Path, end int) error {
 	if ps.pos == start {
 		return ps.errAt(start, "Could not parse token starting at position "+strconv.Itoa(start))
 	}
-	return ps.add(p, step{kind: stepName, name: src[start:ps.pos], quote: '\''})
+	return ps.add(p, step{kind: stepName, name: src[start:ps.pos], quote: '\'', dot: true})
 }
 
 // bracket reads a "[...]" token.

@@ -74,6 +74,7 @@ const (
 type step struct {
 	kind    stepKind
 	quote   byte // delimiter of bracket names, for the normalised form
+	dot     bool // stepName written in dot notation
 	slice   uint8
 	index   int // stepIndex; slice from
 	to      int // slice to
@@ -92,6 +93,7 @@ type Path struct {
 	definite bool
 	simple   bool // only stepName and stepIndex: the allocation-free fast path
 	ref      bool // a valid Reference Path (Set is allowed)
+	single   bool // names and non-negative indexes only: selects at most one node, whatever the root
 }
 
 // String returns the source text of the path.
@@ -115,6 +117,12 @@ func (p *Path) IsRootOnly() bool { return len(p.steps) == 0 }
 // IsReference reports whether the path is a valid Reference Path, so that
 // [Path.Set] may be used.
 func (p *Path) IsReference() bool { return p.ref }
+
+// SingleNode reports whether the path has the syntax of a Reference Path
+// (member names and non-negative indexes only, no function call) over any
+// root: the input, the context object or a variable. ASL fields such as
+// ItemsPath, SecondsPath or a Choice rule's Variable take such paths.
+func (p *Path) SingleNode() bool { return p.single }
 
 // Normalized returns the path in Jayway's normalised form, e.g.
 // "$['a']['b'][0]". The root is always written "$", as AWS hands the part
