@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/expressd/expressd/pkg/bench"
+	"github.com/expressd/expressd/pkg/daemon"
 )
 
 const benchUsage = `usage: expressd bench vm     --definition F [--input F] [--expect F] [--duration D] [--workers N] [--json]
@@ -180,7 +181,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		}
 		res = r
 	case "e2e":
-		tuneGC() // the daemon's setting: measure what serve runs with
+		daemon.SetGC() // the daemon's setting: measure what serve runs with
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		r, err := bench.RunE2E(ctx, w, bench.E2EOptions{Events: *events, Rate: *rate, Concurrency: *concurrency,

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/expressd/expressd/pkg/daemon"
 	"github.com/expressd/expressd/pkg/engine/natsjs"
 )
 
@@ -41,7 +42,7 @@ func cmdPublish(args []string, stdout, stderr io.Writer) int {
 	subject, data := pos[0], []byte(pos[1])
 	nc, err := nats.Connect(*server, nats.Name("expressd-publish"))
 	if err != nil {
-		fmt.Fprintf(stderr, "expressd publish: connect %s: %v\n", redactURL(*server), err)
+		fmt.Fprintf(stderr, "expressd publish: connect %s: %v\n", daemon.RedactURL(*server), err)
 		return 1
 	}
 	defer nc.Close()
@@ -126,7 +127,7 @@ func cmdResults(args []string, stdout, stderr io.Writer) int {
 	subject := natsjs.ResultsPrefix + pos[0]
 	nc, err := nats.Connect(*server, nats.Name("expressd-results"))
 	if err != nil {
-		fmt.Fprintf(stderr, "expressd results: connect %s: %v\n", redactURL(*server), err)
+		fmt.Fprintf(stderr, "expressd results: connect %s: %v\n", daemon.RedactURL(*server), err)
 		return 1
 	}
 	defer nc.Close()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/expressd/expressd/pkg/compile"
 	"github.com/expressd/expressd/pkg/config"
+	"github.com/expressd/expressd/pkg/daemon"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/telemetry"
 )
@@ -39,7 +40,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	code := 0
-	reg := builtinResources()
+	reg := daemon.BuiltinResources()
 	if *cfgPath != "" {
 		cfg, err := config.Load(*cfgPath)
 		if err != nil {
@@ -53,7 +54,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 			}
 			return 1
 		}
-		if reg, _, err = taskRegistry(cfg, nil, telemetry.Nop{}); err != nil {
+		if reg, _, err = daemon.TaskRegistry(cfg, nil, telemetry.Nop{}); err != nil {
 			fmt.Fprintf(stdout, "%s: integrations: %v\n", *cfgPath, err)
 			return 1
 		}

@@ -350,13 +350,9 @@ func TestFaultClosedStdout(t *testing.T) {
 			<-c.done
 		}
 	})
-	// Read the start line, then close the pipe: like `| head -1`.
-	buf := make([]byte, 64)
-	if _, err := stdout.Read(buf); err != nil {
-		t.Fatal(err)
-	}
-	stdout.Close()
+	// The reader goes away: like `| head -1` after its line.
 	waitReady(t, c, httpAddr, 30*time.Second)
+	stdout.Close()
 	_, js := testConn(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
