@@ -222,6 +222,10 @@ func walk(v any, slots *[]slot, objs *[]map[string]any, names *[]string) {
 	}
 }
 
+// maxFuzzNodes bounds the tree a mutation works on: more than the 10,000
+// states a definition may have, far less than what repeated grafts build.
+const maxFuzzNodes = 50000
+
 // mutate applies the edits ops encodes to doc, 3 bytes an edit: the kind,
 // where, and what.
 func mutate(doc any, ops []byte) any {
@@ -233,7 +237,9 @@ func mutate(doc any, ops []byte) any {
 		var names []string
 		walk(doc, &slots, &objs, &names)
 		slices.Sort(names)
-		if len(slots) == 0 || len(objs) == 0 {
+		// Grafting doubles a tree at worst: stop at a size past every
+		// definition limit, or the harness itself runs for minutes.
+		if len(slots) == 0 || len(objs) == 0 || len(slots) > maxFuzzNodes {
 			return doc
 		}
 		s := slots[where%len(slots)]
