@@ -87,7 +87,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	}
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if *def == "" && len(pos) == 1 {
 		*def, pos = pos[0], nil

@@ -13,7 +13,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: expressd inspect DEFINITION") }
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 1 {
 		fs.Usage()

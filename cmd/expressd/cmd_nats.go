@@ -33,7 +33,7 @@ func cmdPublish(args []string, stdout, stderr io.Writer) int {
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 2 || *count < 1 || *rate < 0 {
 		fs.Usage()
@@ -58,10 +58,18 @@ func cmdPublish(args []string, stdout, stderr io.Writer) int {
 	}
 	const window = 1024 // PubAcks awaited in batches
 	var futures []jetstream.PubAckFuture
+	stored, dups := 0, 0
 	flush := func() error {
 		for _, f := range futures {
 			select {
-			case <-f.Ok():
+			case ack := <-f.Ok():
+				// A PubAck that says Duplicate: the stream already holds a
+				// message with this Nats-Msg-Id and dropped this one.
+				if ack.Duplicate {
+					dups++
+				} else {
+					stored++
+				}
 			case err := <-f.Err():
 				return err
 			case <-time.After(10 * time.Second):
@@ -101,11 +109,16 @@ func cmdPublish(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "expressd publish: %s: %v (is a stream bound to this subject? expressd serve creates the trigger streams)\n", subject, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "published %d event(s) to %s\n", *count, subject)
+	if dups > 0 {
+		fmt.Fprintf(stdout, "published %d event(s) to %s; %d dropped by the stream as duplicates (same Nats-Msg-Id within its duplicate window)\n", stored, subject, dups)
+		return 0
+	}
+	fmt.Fprintf(stdout, "published %d event(s) to %s\n", stored, subject)
 	return 0
 }
 
-// cmdResults prints a machine's stored results, one JSON object per line.
+// cmdResults prints a machine's stored results, one JSON object per line;
+// exit 1 when there are none (a misspelt machine name prints nothing).
 func cmdResults(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("results", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -118,7 +131,7 @@ func cmdResults(args []string, stdout, stderr io.Writer) int {
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 1 || *last < 0 {
 		fs.Usage()
@@ -158,7 +171,8 @@ func cmdResults(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if !*follow && pending == 0 {
-		return 0
+		fmt.Fprintf(stderr, "expressd results: no results stored for machine %q (subject %s); is the name right, and has an event run?\n", pos[0], subject)
+		return 1
 	}
 	cons, err := stream.OrderedConsumer(ctx, cfg)
 	if err != nil {

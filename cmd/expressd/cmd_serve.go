@@ -37,7 +37,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 0 {
 		fs.Usage()

@@ -33,7 +33,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) == 0 && *cfgPath == "" {
 		fs.Usage()

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ Usage:
   expressd publish [--server URL] [--count N] [--rate R] [--msg-id ID] SUBJECT DATA
   expressd results [--server URL] [--follow] [--last N] MACHINE
   expressd bench vm|e2e|parked --definition F [--input F] [--expect F] [flags]   (load tests; see bench/README.md)
+  expressd version
 
 Definitions are JSON (.asl.json, .json) or YAML (.asl.yaml, .yaml, .yml).
 Run 'expressd <command> -h' for the flags of a command.
@@ -54,6 +56,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdResults(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
+	case "version", "--version":
+		return cmdVersion(stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -61,6 +65,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "expressd: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+}
+
+// flagExit is the exit status after a flag parsing error: 0 when -h or
+// --help asked for the usage (printed already), 2 for a usage error.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }
 
 // parseInterspersed parses flags that may come before or after the
