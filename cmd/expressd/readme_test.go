@@ -210,7 +210,8 @@ func TestREADMEQuickstart(t *testing.T) {
 		t.Fatalf("publish exited %d: %s", code, errOut.String())
 	}
 	// The result is stored within moments; poll results until it is there.
-	want := []string{`"name":"reading-1"`, `"status":"SUCCEEDED"`, `"device":"sensor-42"`, `"msg_id":"reading-1"`}
+	want := []string{`"name":"reading-1"`, `"status":"SUCCEEDED"`, `"device":"sensor-42"`, `"msg_id":"reading-1"`,
+		`"enrichment":{"model":"TH-200"`}
 	for time.Now().Before(deadline) {
 		out.Reset()
 		errOut.Reset()
@@ -224,5 +225,10 @@ func TestREADMEQuickstart(t *testing.T) {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("results output lacks %s:\n%s\n%s", w, out.String(), errOut.String())
 		}
+	}
+	// A clean result: no error anywhere in it (issue 12: every quick-start
+	// result carried NATS.NoStream from a service nothing had started).
+	if strings.Contains(out.String(), `"error"`) || strings.Contains(out.String(), `Error"`) {
+		t.Errorf("the quick-start result carries an error:\n%s", out.String())
 	}
 }
