@@ -226,9 +226,17 @@ func walk(v any, slots *[]slot, objs *[]map[string]any, names *[]string) {
 // states a definition may have, far less than what repeated grafts build.
 const maxFuzzNodes = 50000
 
+// maxFuzzEdits bounds the edits of one input.
+const maxFuzzEdits = 48
+
 // mutate applies the edits ops encodes to doc, 3 bytes an edit: the kind,
 // where, and what.
 func mutate(doc any, ops []byte) any {
+	// Each edit walks the tree: a bounded number keeps executions (and
+	// the fuzzer's minimization) fast.
+	if len(ops) > 3*maxFuzzEdits {
+		ops = ops[:3*maxFuzzEdits]
+	}
 	for len(ops) >= 3 {
 		kind, where, what := ops[0], int(ops[1]), int(ops[2])
 		ops = ops[3:]
