@@ -186,13 +186,13 @@ func TestFaultWorkerDies(t *testing.T) {
 	all := append(append(append([]testEvent{}, poison...), good...), once...)
 	lost := a.lost(all)
 	for _, ev := range poison {
-		if a.dlq[ev.id] != "no result stored in max_deliver (3) runs" || len(a.results[ev.id]) != 0 {
+		if a.dlq[ev.id] != "no result stored in max_deliver (3) deliveries" || len(a.results[ev.id]) != 0 {
 			t.Errorf("poison %s: DLQ reason %q, %d results; want the max_deliver reason and no result", ev.id, a.dlq[ev.id], len(a.results[ev.id]))
 			break
 		}
 	}
 	for _, ev := range once {
-		if a.dlq[ev.id] != "no result stored in max_deliver (1) runs" {
+		if a.dlq[ev.id] != "no result stored in max_deliver (1) deliveries" {
 			t.Errorf("once %s: DLQ reason %q, want the max_deliver reason", ev.id, a.dlq[ev.id])
 			break
 		}

@@ -41,6 +41,12 @@ const (
 	HeaderSeq        = "Expressd-Seq"
 	HeaderSubject    = "Expressd-Subject"
 	HeaderDeliveries = "Expressd-Deliveries"
+	// HeaderOrigPrefix prefixes the event's own Nats-* headers in its DLQ
+	// copy (Expressd-Orig-Nats-Expected-Stream, …).
+	HeaderOrigPrefix = "Expressd-Orig-"
+	// HeaderPayloadOmitted is set on a DLQ copy whose payload was left out
+	// (too large for the server's max_payload with the headers).
+	HeaderPayloadOmitted = "Expressd-Payload-Omitted"
 )
 
 // resultsDuplicateWindow is the EXPRESSD_RESULTS duplicate window: a
@@ -112,9 +118,15 @@ type Options struct {
 	Replicas int
 	// CheckInterval is how often the binding checks its consumers and
 	// streams and recreates those that were deleted (default
-	// DefaultCheckInterval). Errors of a consume loop trigger a check at once.
+	// DefaultCheckInterval). Errors of a consume loop trigger a check of
+	// that machine at once.
 	CheckInterval time.Duration
-	Logger        *slog.Logger
+	// StreamRecreateGrace is how long a deleted trigger stream stays
+	// missing before the binding creates it again (default
+	// DefaultStreamRecreateGrace); the consumer and the results and DLQ
+	// streams are created again at once.
+	StreamRecreateGrace time.Duration
+	Logger              *slog.Logger
 }
 
 // Binding runs the machines' consumers and sync subscriptions on a set of
@@ -132,6 +144,10 @@ type Binding struct {
 	machines []*machine
 	pub      *publisher
 
+	streamMu    sync.Mutex             // guards streamLocks
+	streamLocks map[string]*sync.Mutex // one per trigger stream: serializes ensureTrigger
+
+	nudgeOwn       atomic.Bool // the watcher should check the results and DLQ streams
 	health         health
 	resultsFailing atomic.Bool   // the last result publish failed (health has healthResults)
 	dlqFailing     atomic.Bool   // the last DLQ publish failed (health has healthDLQ)
@@ -157,6 +173,14 @@ type machine struct {
 	running map[*event]struct{}    // executions in flight, for InProgress and shutdown
 	syncs   map[*nats.Msg]struct{} // sync requests in flight, answered at shutdown
 	run     *consumeRun            // the current consume loop (nil: none)
+	inst    *instance              // the consumer instance of run
+
+	// ackMu orders acks against a consumer instance going away: every
+	// "is it gone? then ack" holds it for reading, marking an instance
+	// gone holds it for writing, so no ack of a gone instance's delivery
+	// is sent after the instance was marked (and, on the same connection,
+	// before a recreated consumer exists).
+	ackMu sync.RWMutex
 
 	// What the watcher knows of the consumer (its goroutine only, and
 	// start before the watcher runs): the trigger stream's creation time
@@ -165,22 +189,60 @@ type machine struct {
 	// every event still in the stream.
 	streamCreated time.Time
 	floor         uint64
+	missingSince  time.Time // when the trigger stream was first seen missing (zero: present)
 
-	// Decoders keep their scratch space between events: nats.go calls the
-	// consume handler and the sync subscription each from one goroutine.
-	eventDec value.Decoder
-	syncDec  value.Decoder
+	nudged atomic.Bool // the watcher should check this machine
+
+	// The sync subscription's decoder keeps its scratch space between
+	// requests: nats.go calls a subscription's handler from one goroutine.
+	// (Each consume loop has its own: an old loop may still hand out its
+	// buffered deliveries while the next one runs.)
+	syncDec value.Decoder
 }
 
-// consumeRun is one consume loop on one consumer instance. Deliveries
-// point at theirs: once that consumer is gone (deleted, then recreated by
-// the watcher, another worker or an operator), their acks must not be
-// sent, since a new consumer of the same name would take them for its own
-// deliveries of the same stream sequence.
+// consumeRun is one consume loop. nats.go calls its handler from one
+// goroutine, which owns dec.
 type consumeRun struct {
-	cc      jetstream.ConsumeContext
-	created time.Time // the consumer instance's creation time
-	gone    atomic.Bool
+	cc   jetstream.ConsumeContext
+	inst *instance
+	dec  value.Decoder
+}
+
+// instance is one consumer instance (a durable consumer as created at
+// one time); the consume loops on it share it, and so do their deliveries.
+// Once the instance is gone (deleted, then maybe recreated under the same
+// name by the watcher, another worker or an operator), its deliveries'
+// acks must not be sent: nats-server applies an ack by stream sequence to
+// whatever consumer has the name now, and a recreated stream numbers new
+// events from 1 again.
+type instance struct {
+	created time.Time
+	gone    atomic.Bool // set under machine.ackMu (write)
+}
+
+// markGone marks the machine's current consumer instance gone.
+func (m *machine) markGone() {
+	m.mu.Lock()
+	inst := m.inst
+	m.mu.Unlock()
+	if inst != nil && !inst.gone.Load() {
+		m.ackMu.Lock()
+		inst.gone.Store(true)
+		m.ackMu.Unlock()
+	}
+}
+
+// settle sends an ack, nak, term or in-progress for ev unless its consumer
+// instance is gone; it reports whether it was sent.
+func (ev *event) settle(f func() error) bool {
+	m := ev.m
+	m.ackMu.RLock()
+	defer m.ackMu.RUnlock()
+	if ev.inst.gone.Load() {
+		return false
+	}
+	_ = f()
+	return true
 }
 
 // startParallel bounds how many machines Start sets up at once (each is
@@ -201,6 +263,9 @@ func Start(ctx context.Context, opts Options) (*Binding, error) {
 	}
 	if opts.CheckInterval <= 0 {
 		opts.CheckInterval = DefaultCheckInterval
+	}
+	if opts.StreamRecreateGrace <= 0 {
+		opts.StreamRecreateGrace = DefaultStreamRecreateGrace
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -240,14 +305,30 @@ func Start(ctx context.Context, opts Options) (*Binding, error) {
 		}
 		b.machines = append(b.machines, rm)
 	}
+	// Trigger streams first, one at a time (machines may share one), then
+	// the consumers in parallel.
+	seen := map[string]bool{}
+	for _, m := range b.machines {
+		if m.Trigger == nil || seen[m.Trigger.Stream] {
+			continue
+		}
+		seen[m.Trigger.Stream] = true
+		if err := b.retryUnavailable(ctx, "stream "+m.Trigger.Stream, func() error {
+			_, err := b.ensureTrigger(ctx, m.Trigger.Stream)
+			return err
+		}); err != nil {
+			b.stopAfterFailedStart()
+			return nil, fmt.Errorf("natsjs: machine %s: %w", m.Name, err)
+		}
+	}
 	if err := b.each(startParallel, func(m *machine) error { return m.start(ctx) }); err != nil {
-		b.Stop(context.Background())
+		b.stopAfterFailedStart()
 		return nil, err
 	}
 	// The subscriptions (sync requests) are in place on the server before
 	// Start reports the binding ready.
 	if err := opts.Conn.FlushTimeout(10 * time.Second); err != nil {
-		b.Stop(context.Background())
+		b.stopAfterFailedStart()
 		return nil, fmt.Errorf("natsjs: flush: %w", err)
 	}
 	watchCtx, stopWatch := context.WithCancel(context.Background())
@@ -258,6 +339,15 @@ func Start(ctx context.Context, opts Options) (*Binding, error) {
 	go func() { defer b.watchWG.Done(); b.watch(watchCtx) }()
 	b.ready.Store(true)
 	return b, nil
+}
+
+// stopAfterFailedStart stops what a failed Start had started, without
+// waiting for executions the machines that did start had taken (they are
+// nak'ed for redelivery).
+func (b *Binding) stopAfterFailedStart() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	b.Stop(ctx)
 }
 
 // each runs f for every machine, at most n at a time, and returns the
@@ -419,9 +509,7 @@ func (m *machine) touchLong(now time.Time) {
 	}
 	m.mu.Unlock()
 	for _, ev := range long {
-		if !ev.run.gone.Load() {
-			_ = ev.msg.InProgress()
-		}
+		ev.settle(ev.msg.InProgress)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -96,6 +97,10 @@ func (b *Binding) ensureStream(ctx context.Context, cfg jetstream.StreamConfig, 
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		s, err := b.js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			// Another process created it in between: use it as it is.
+			return b.ensureStream(ctx, cfg, merge)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("natsjs: create stream %s: %w", cfg.Name, err)
 		}
@@ -172,20 +177,53 @@ func (m *machine) consumerConfig() jetstream.ConsumerConfig {
 	return cfg
 }
 
-// setup makes sure the trigger stream (with the machine's subjects) and
-// the durable consumer exist, and starts a consume loop on it, replacing
-// the current one. A consumer that has to be created again on the same
-// stream (same creation time) starts after the last ack floor seen, so the
-// events it had already completed do not all run again; on a new stream it
-// starts at the beginning.
+// triggerStream is the stream config of a trigger stream as the binding
+// creates it: the subjects of every machine on it.
+func (b *Binding) triggerStream(name string) jetstream.StreamConfig {
+	cfg := jetstream.StreamConfig{Name: name, Storage: jetstream.FileStorage, Replicas: b.replicas()}
+	for _, m := range b.machines {
+		if m.Trigger != nil && m.Trigger.Stream == name {
+			for _, s := range m.Trigger.Subjects {
+				if !slices.Contains(cfg.Subjects, s) {
+					cfg.Subjects = append(cfg.Subjects, s)
+				}
+			}
+		}
+	}
+	return cfg
+}
+
+// ensureTrigger creates a trigger stream, or adds the subjects it lacks,
+// once for all the machines on it: machines sharing a stream set up in
+// parallel each read, extended and wrote back the subject list, and the
+// last write won (27 of 32 machines lost their subjects). Calls for one
+// stream are serialized in this process; across processes the watcher's
+// rounds repair what a concurrent update undid.
+func (b *Binding) ensureTrigger(ctx context.Context, name string) (*jetstream.StreamInfo, error) {
+	b.streamMu.Lock()
+	mu := b.streamLocks[name]
+	if mu == nil {
+		if b.streamLocks == nil {
+			b.streamLocks = map[string]*sync.Mutex{}
+		}
+		mu = &sync.Mutex{}
+		b.streamLocks[name] = mu
+	}
+	b.streamMu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	return b.ensureStream(ctx, b.triggerStream(name), true)
+}
+
+// setup makes sure the trigger stream (with the subjects of every machine
+// on it) and the durable consumer exist, and starts a consume loop on it,
+// replacing the current one. A consumer that has to be created again on
+// the same stream (same creation time) starts after the last ack floor
+// seen, so the events it had already completed do not all run again; on a
+// new stream it starts at the beginning.
 func (m *machine) setup(ctx context.Context) error {
 	b, t := m.b, m.Trigger
-	info, err := b.ensureStream(ctx, jetstream.StreamConfig{
-		Name:     t.Stream,
-		Subjects: t.Subjects,
-		Storage:  jetstream.FileStorage,
-		Replicas: b.replicas(),
-	}, true)
+	info, err := b.ensureTrigger(ctx, t.Stream)
 	if err != nil {
 		return err
 	}
@@ -205,6 +243,15 @@ func (m *machine) setup(ctx context.Context) error {
 	}
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, t.Stream, cfg)
 	if err != nil {
+		// Another process may have created it in between, with another
+		// deliver policy (which cannot change): take its policy, once.
+		if cur, gerr := b.js.Consumer(ctx, t.Stream, t.Consumer); gerr == nil {
+			have := cur.CachedInfo().Config
+			cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = have.DeliverPolicy, have.OptStartSeq, have.OptStartTime
+			cons, err = b.js.CreateOrUpdateConsumer(ctx, t.Stream, cfg)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("natsjs: consumer %s on stream %s: %w", t.Consumer, t.Stream, err)
 	}
 	ci := cons.CachedInfo()
@@ -218,26 +265,32 @@ func (m *machine) setup(ctx context.Context) error {
 // same consumer instance.
 func (m *machine) consume(cons jetstream.Consumer, created time.Time) error {
 	b := m.b
-	run := &consumeRun{created: created}
+	// The deliveries of an earlier instance must not be acked once this
+	// one pulls: mark it gone first.
+	m.mu.Lock()
+	inst := m.inst
+	m.mu.Unlock()
+	if inst == nil || !inst.created.Equal(created) {
+		m.markGone()
+		inst = &instance{created: created}
+	}
+	run := &consumeRun{inst: inst}
 	batch := min(b.opts.FetchBatch, m.Concurrency)
 	cc, err := cons.Consume(func(msg jetstream.Msg) { m.onMessage(run, msg) },
 		jetstream.PullMaxMessages(batch),
 		// A short expiry keeps pulls from going stale (see DESIGN.md: pulls
 		// were seen to stall until expiry against an in-process server).
 		jetstream.PullExpiry(5*time.Second),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { m.consumeError(err) }))
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { m.consumeError(inst, err) }))
 	if err != nil {
 		return fmt.Errorf("natsjs: consume %s: %w", m.Trigger.Consumer, err)
 	}
 	run.cc = cc
 	m.mu.Lock()
 	old := m.run
-	m.run = run
+	m.run, m.inst = run, inst
 	m.mu.Unlock()
 	if old != nil {
-		if !old.created.Equal(created) {
-			old.gone.Store(true)
-		}
 		old.cc.Stop()
 	}
 	return nil
@@ -247,12 +300,19 @@ func (m *machine) consume(cons jetstream.Consumer, created time.Time) error {
 // (rate-limited) and makes the watcher check the machine's consumer now.
 // A deleted consumer shows up here as ErrConsumerDeleted (the loop ends),
 // or as missing heartbeats and no-responder pulls.
-func (m *machine) consumeError(err error) {
+func (m *machine) consumeError(inst *instance, err error) {
 	b := m.b
+	if errors.Is(err, jetstream.ErrConsumerDeleted) {
+		// The server says so before anyone can create the consumer again:
+		// from now on no delivery of this instance is acked.
+		m.ackMu.Lock()
+		inst.gone.Store(true)
+		m.ackMu.Unlock()
+	}
 	if !errors.Is(err, jetstream.ErrNoHeartbeat) || !b.opts.Conn.IsConnected() {
 		b.rlog.Warn("consume "+m.Name, "consume", "machine", m.Name, "error", err)
 	}
-	b.nudgeWatch()
+	m.nudge()
 }
 
 // stopIntake stops taking new events and sync requests, and waits (up to

@@ -2,6 +2,7 @@ package natsjs
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,7 +29,7 @@ const (
 // stored result and acknowledgement.
 type event struct {
 	m       *machine
-	run     *consumeRun
+	inst    *instance // the consumer instance that delivered it
 	msg     jetstream.Msg
 	stream  string
 	seq     uint64
@@ -58,13 +59,14 @@ func (m *machine) onMessage(run *consumeRun, msg jetstream.Msg) {
 	}
 	meta, err := msg.Metadata()
 	if err != nil {
-		b.rlog.Error("nometa "+m.Name, "message without JetStream metadata terminated", "machine", m.Name, "error", err)
-		_ = msg.Term()
+		// Not a JetStream delivery we can name: neither ack nor term it
+		// (that could lose an event); it comes back after ack_wait.
+		b.rlog.Error("nometa "+m.Name, "message without JetStream metadata left unacknowledged", "machine", m.Name, "error", err)
 		return
 	}
 	ev := &event{
 		m:       m,
-		run:     run,
+		inst:    run.inst,
 		msg:     msg,
 		stream:  meta.Stream,
 		seq:     meta.Sequence.Stream,
@@ -86,10 +88,10 @@ func (m *machine) onMessage(run *consumeRun, msg jetstream.Msg) {
 		b.opts.Engine.Metrics.Redelivered(m.Name)
 	}
 	if limit := m.Trigger.MaxDeliver; limit > 0 && ev.deliv > uint64(limit) {
-		// Its runs are used up: every earlier delivery ran it and none
-		// stored a result (its worker died, or the results stream refused
-		// the result). Dead-letter it without running it again.
-		ev.deadLetter("no result stored in max_deliver (" + strconv.Itoa(limit) + ") runs")
+		// Its deliveries are used up: none stored a result (its worker
+		// died, the results stream refused the result, or a shutdown
+		// returned it). Dead-letter it without running it again.
+		ev.deadLetter("no result stored in max_deliver (" + strconv.Itoa(limit) + ") deliveries")
 		return
 	}
 	data := msg.Data()
@@ -97,7 +99,7 @@ func (m *machine) onMessage(run *consumeRun, msg jetstream.Msg) {
 		ev.reject(vm.StatesDataLimitExceeded, "The event is "+strconv.Itoa(len(data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
 		return
 	}
-	input, err := m.eventDec.ParseOwned(data) // nats.go gives each message its own payload buffer
+	input, err := run.dec.ParseOwned(data) // nats.go gives each message its own payload buffer
 	if err != nil {
 		ev.reject(ErrInvalidInput, "The event is not valid JSON: "+err.Error())
 		return
@@ -187,21 +189,28 @@ func (ev *event) resultMsg() *nats.Msg {
 // dlqMsg builds the DLQ copy of an event: the original payload and headers
 // plus the reason.
 func (ev *event) dlqMsg(reason string) *nats.Msg {
-	return dlqMessage(ev.m.Name, ev.stream, ev.seq, ev.stored, ev.subject, ev.deliv, reason, ev.msg.Headers(), ev.msg.Data())
+	return dlqMessage(ev.m.Name, ev.stream, ev.seq, ev.stored, ev.subject, ev.deliv, reason, ev.msg.Headers(), ev.msg.Data(),
+		ev.m.b.opts.Conn.MaxPayload())
 }
 
 // dlqMessage builds a DLQ message for the event at stream/seq: its payload
-// and headers (but its Nats-Msg-Id) plus the reason and origin headers. Its
-// own Nats-Msg-Id, "dlq:<machine>:<event id>", lets the DLQ stream drop a
-// second copy of the same event.
-func dlqMessage(machine, stream string, seq uint64, stored int64, subject string, deliveries uint64, reason string, hdr nats.Header, data []byte) *nats.Msg {
+// and headers plus the reason and origin headers. Its own Nats-Msg-Id,
+// "dlq:<machine>:<event id>", lets the DLQ stream drop a second copy of the
+// same event. The event's Nats-* headers steer a publish (Nats-Expected-
+// Stream, Nats-Rollup, Nats-TTL…): copied as they are, they would make the
+// DLQ refuse the copy forever, or purge it; they are kept renamed
+// Expressd-Orig-Nats-…. A payload too large for the server's max_payload
+// once the headers are added is left out (Expressd-Payload-Omitted says
+// so; the event stays in its stream at stream/seq).
+func dlqMessage(machine, stream string, seq uint64, stored int64, subject string, deliveries uint64, reason string, hdr nats.Header, data []byte, maxPayload int64) *nats.Msg {
 	msg := nats.NewMsg(DLQPrefix + machine)
 	for k, vs := range hdr {
-		if k == nats.MsgIdHdr {
-			continue
+		name := k
+		if strings.HasPrefix(strings.ToLower(k), "nats-") {
+			name = HeaderOrigPrefix + k
 		}
 		for _, v := range vs {
-			msg.Header.Add(k, v)
+			msg.Header.Add(name, v)
 		}
 	}
 	seqText := strconv.FormatUint(seq, 10)
@@ -213,7 +222,22 @@ func dlqMessage(machine, stream string, seq uint64, stored int64, subject string
 	msg.Header.Set(HeaderSubject, subject)
 	msg.Header.Set(HeaderDeliveries, strconv.FormatUint(deliveries, 10))
 	msg.Data = data
+	if maxPayload > 0 && int64(len(data)+headerSize(msg.Header)) > maxPayload {
+		msg.Header.Set(HeaderPayloadOmitted, strconv.Itoa(len(data))+" bytes: too large for the server's max_payload with the DLQ headers; the event is in stream "+stream+" at sequence "+seqText)
+		msg.Data = nil
+	}
 	return msg
+}
+
+// headerSize is about the size of h on the wire, with room to spare.
+func headerSize(h nats.Header) int {
+	n := 64
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // eventInfo is the "event" member of a result body.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -391,4 +392,112 @@ func TestSyncConcurrency(t *testing.T) {
 	if n := strings.Count(logBuf.String(), "without a reply subject"); n != 1 {
 		t.Errorf("%d warnings for 2,000 reply-less requests, want 1 (rate-limited)", n)
 	}
+}
+
+// sharedMachines are n machines on one trigger stream, each on its own
+// subject and consumer.
+func sharedMachines(t *testing.T, reg *task.Registry, n int) []natsjs.Machine {
+	prog := compileNamed(t, "shared", passDef, reg)
+	var ms []natsjs.Machine
+	for i := range n {
+		name := fmt.Sprintf("m%d", i)
+		ms = append(ms, natsjs.Machine{Name: name, Program: prog, Tasks: reg, Concurrency: 4, Timeout: time.Minute,
+			Trigger: &natsjs.Trigger{Stream: "SHARED", Subjects: []string{"shared." + name}, Consumer: name, MaxDeliver: 3, AckWait: 30 * time.Second}})
+	}
+	return ms
+}
+
+// TestSharedTriggerStream (second review of issue 10): machines set up in
+// parallel that share one trigger stream. When the stream was absent, all
+// but one failed to create it and the start failed; when it existed, each
+// read, extended and wrote back its subject list, and 27 of 32 machines'
+// subjects were lost while Ready said true.
+func TestSharedTriggerStream(t *testing.T) {
+	t.Parallel()
+	for _, present := range []bool{false, true} {
+		ns := startServer(t)
+		nc := connect(t, ns)
+		js, _ := jetstream.New(nc)
+		ctx := context.Background()
+		if present {
+			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SHARED", Subjects: []string{"shared.seed"}, Storage: jetstream.FileStorage}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ms := sharedMachines(t, &task.Registry{}, 32)
+		b := startBinding(t, nc, natsjs.Options{Machines: ms})
+		s, err := js.Stream(ctx, "SHARED")
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := s.CachedInfo().Config.Subjects
+		for _, m := range ms {
+			if !slices.Contains(have, m.Trigger.Subjects[0]) {
+				t.Errorf("stream present=%v: subject %s missing from the stream (ready %v)", present, m.Trigger.Subjects[0], b.Ready())
+			}
+		}
+		if present && !slices.Contains(have, "shared.seed") {
+			t.Errorf("the stream's own subject was dropped: %v", have)
+		}
+	}
+}
+
+// TestDLQCopyHeadersAndSize (second review of issue 10): a rejected event
+// published with publish-control headers (Nats-Expected-Stream here) made
+// every DLQ publish fail, and one just under max_payload did not fit with
+// the DLQ headers: nak'ed forever, never dead-lettered. Both get a DLQ
+// copy now — the headers renamed, the oversize payload left out.
+func TestDLQCopyHeadersAndSize(t *testing.T) {
+	t.Parallel()
+	ns := startServer(t)
+	nc := connect(t, ns)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	reg := &task.Registry{}
+	startBinding(t, nc, natsjs.Options{Machines: []natsjs.Machine{{Name: "hx", Program: compileNamed(t, "hx", passDef, reg), Tasks: reg,
+		Concurrency: 4, Timeout: time.Minute,
+		Trigger: &natsjs.Trigger{Stream: "HX", Subjects: []string{"hx"}, Consumer: "hx", MaxDeliver: 2, AckWait: 5 * time.Second}}}})
+	if _, err := js.Publish(ctx, "hx", []byte(`not json`), jetstream.WithExpectStream("HX")); err != nil {
+		t.Fatal(err)
+	}
+	big := []byte(`"` + strings.Repeat("x", int(nc.MaxPayload())-200) + `"`)
+	if _, err := js.Publish(ctx, "hx", big); err != nil {
+		t.Fatal(err)
+	}
+	dlq := collectDLQ(t, js, "hx", 2)
+	if len(dlq) != 2 {
+		t.Fatalf("%d DLQ copies, want 2", len(dlq))
+	}
+	h0, h1 := dlq[0].Headers(), dlq[1].Headers()
+	if h0.Get("Nats-Expected-Stream") != "" || h0.Get(natsjs.HeaderOrigPrefix+"Nats-Expected-Stream") != "HX" || string(dlq[0].Data()) != "not json" {
+		t.Errorf("first copy: headers %v payload %q; want Nats-Expected-Stream renamed, payload kept", h0, dlq[0].Data())
+	}
+	if !strings.Contains(h1.Get(natsjs.HeaderPayloadOmitted), "too large") || len(dlq[1].Data()) != 0 || h1.Get(natsjs.HeaderSeq) != "2" {
+		t.Errorf("second copy: headers %v, %d payload bytes; want the payload left out and said so", h1, len(dlq[1].Data()))
+	}
+}
+
+// TestTriggerStreamRecreatedAfterGrace: a trigger stream deleted and not
+// created again by anyone is created by the binding after the grace period
+// (during which Ready is false and says why), and events published then
+// are processed.
+func TestTriggerStreamRecreatedAfterGrace(t *testing.T) {
+	t.Parallel()
+	ns := startServer(t)
+	nc := connect(t, ns)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	reg := &task.Registry{}
+	b := startBinding(t, nc, natsjs.Options{CheckInterval: 200 * time.Millisecond, StreamRecreateGrace: time.Second,
+		Machines: []natsjs.Machine{{Name: "grace", Program: compileNamed(t, "grace", passDef, reg), Tasks: reg, Concurrency: 16, Timeout: time.Minute,
+			Trigger: &natsjs.Trigger{Stream: "GRACE", Subjects: []string{"grace"}, Consumer: "grace", MaxDeliver: 3, AckWait: 5 * time.Second}}}})
+	if err := js.DeleteStream(ctx, "GRACE"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return strings.Contains(strings.Join(b.Problems(), ";"), "stream GRACE is missing") },
+		"the missing stream is not reported")
+	waitFor(t, 10*time.Second, b.Ready, "the stream was not created again after the grace period")
+	ids := publishIDs(t, js, "grace", "g", 20)
+	waitFor(t, 10*time.Second, func() bool { return len(resultIDs(t, js, "grace")) == 20 }, "events after the recreation not processed")
+	account(t, js, "grace", ids)
 }

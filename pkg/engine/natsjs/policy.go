@@ -1,7 +1,11 @@
 package natsjs
 
 import (
+	"errors"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The ack policy, in one place (DESIGN.md "Ack policy"). An event is always
@@ -54,13 +58,10 @@ func resultStored(ev *event) {
 		return // shutdown nak'ed it already
 	}
 	defer b.inflight.Done()
-	if ev.run.gone.Load() {
-		return
-	}
 	if ev.dlq != "" {
-		_ = ev.msg.Term()
+		ev.settle(ev.msg.Term)
 	} else {
-		_ = ev.msg.Ack()
+		ev.settle(ev.msg.Ack)
 	}
 }
 
@@ -94,20 +95,24 @@ func resultNotStored(ev *event, dlq bool, err error) {
 		b.rlog.Warn("result "+m.Name, "result not stored; the event runs again",
 			"machine", m.Name, "stream", ev.stream, "seq", ev.seq, "delivery", ev.deliv, "error", err)
 	}
-	b.nudgeWatch()
+	if missingStream(err) {
+		b.nudgeStreams()
+	}
 	if !m.untrack(ev) {
 		return
 	}
 	defer b.inflight.Done()
-	if ev.run.gone.Load() {
-		return
-	}
-	_ = ev.msg.NakWithDelay(nakDelay(ev.deliv))
+	ev.settle(func() error { return ev.msg.NakWithDelay(nakDelay(ev.deliv)) })
+}
+
+// missingStream reports whether a publish error says that no stream
+// captures the subject (the results or DLQ stream was deleted).
+func missingStream(err error) bool {
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 // nakShutdown returns an unfinished event to the stream at shutdown.
 func nakShutdown(ev *event) {
-	if !ev.run.gone.Load() {
-		_ = ev.msg.Nak()
-	}
+	ev.settle(ev.msg.Nak)
 }

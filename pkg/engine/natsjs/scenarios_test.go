@@ -399,7 +399,7 @@ func TestScenarioDLQMaxDeliver(t *testing.T) {
 	d := dlq[0]
 	h := d.Headers()
 	seq := strconv.FormatUint(ack.Sequence, 10)
-	if h.Get(natsjs.HeaderReason) != "no result stored in max_deliver (3) runs" ||
+	if h.Get(natsjs.HeaderReason) != "no result stored in max_deliver (3) deliveries" ||
 		h.Get(natsjs.HeaderDeliveries) != "4" || h.Get(natsjs.HeaderStream) != "EV6" || h.Get(natsjs.HeaderSeq) != seq ||
 		h.Get(natsjs.HeaderSubject) != "ev6" || h.Get(natsjs.HeaderMachine) != "dlq6" ||
 		h.Get(nats.MsgIdHdr) != "dlq:dlq6:"+eventID(t, js, "EV6", ack.Sequence) || h.Get("X-Origin") != "sensor-7" {
@@ -475,7 +475,7 @@ func TestScenarioDLQAfterDeadWorker(t *testing.T) {
 		t.Fatalf("got %d DLQ messages, want 1", len(dlq))
 	}
 	h := dlq[0].Headers()
-	if h.Get(natsjs.HeaderReason) != "no result stored in max_deliver (1) runs" || h.Get(natsjs.HeaderSeq) != "1" ||
+	if h.Get(natsjs.HeaderReason) != "no result stored in max_deliver (1) deliveries" || h.Get(natsjs.HeaderSeq) != "1" ||
 		h.Get(natsjs.HeaderDeliveries) != "2" || h.Get(nats.MsgIdHdr) != "dlq:adv:"+eventID(t, js, "EV6B", 1) || string(dlq[0].Data()) != `{"id":"lost"}` {
 		t.Errorf("DLQ message %v %s", h, dlq[0].Data())
 	}
