@@ -11,6 +11,7 @@ import (
 	"github.com/expressd/expressd/pkg/compile"
 	"github.com/expressd/expressd/pkg/engine"
 	"github.com/expressd/expressd/pkg/sinks"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/task/mock"
 	"github.com/expressd/expressd/pkg/value"
@@ -141,7 +142,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // noMock fails a Task state that has no mocked response: `expressd run`
 // calls no real services.
 func noMock(_ context.Context, req *task.Request, done func(task.Result)) {
-	done(task.Result{Err: &task.Error{Name: "States.Runtime", Cause: fmt.Sprintf(
+	done(task.Result{Err: &task.Error{Name: states.Runtime, Cause: fmt.Sprintf(
 		"Task state %q (resource %s) has no mock: expressd run calls no services; pass --mock-config and --test-case", req.State, req.Resource)}})
 }
 
@@ -155,7 +156,7 @@ func resultJSON(r engine.Result) []byte {
 	}
 	if r.HasError {
 		keys = append(keys, "error")
-		vals = append(vals, value.FromString(r.Error))
+		vals = append(vals, value.FromString(string(r.Error)))
 	}
 	if r.HasCause {
 		keys = append(keys, "cause")

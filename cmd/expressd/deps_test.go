@@ -18,15 +18,16 @@ func TestDependencyRule(t *testing.T) {
 	// allowed lists, per package, the module packages it may import; a
 	// package not listed may import any module package except NATS.
 	allowed := map[string][]string{
+		"pkg/states":    {},
 		"pkg/value":     {},
 		"pkg/jsonpath":  {"pkg/value"},
-		"pkg/intrinsic": {"pkg/value", "pkg/internal/uuid"},
-		"pkg/asl":       {"pkg/value"},
-		"pkg/vm":        {"pkg/value", "pkg/jsonpath", "pkg/intrinsic", "pkg/asl"},
-		"pkg/compile":   {"pkg/value", "pkg/jsonpath", "pkg/intrinsic", "pkg/asl", "pkg/vm"},
-		"pkg/task":      {"pkg/value"},
-		"pkg/task/mock": {"pkg/value", "pkg/task"},
-		"pkg/engine":    {"pkg/value", "pkg/vm", "pkg/task", "pkg/sinks", "pkg/telemetry", "pkg/internal/uuid"},
+		"pkg/intrinsic": {"pkg/value", "pkg/states", "pkg/internal/uuid"},
+		"pkg/asl":       {"pkg/value", "pkg/states"},
+		"pkg/vm":        {"pkg/value", "pkg/states", "pkg/jsonpath", "pkg/intrinsic", "pkg/asl"},
+		"pkg/compile":   {"pkg/value", "pkg/states", "pkg/jsonpath", "pkg/intrinsic", "pkg/asl", "pkg/vm"},
+		"pkg/task":      {"pkg/value", "pkg/states"},
+		"pkg/task/mock": {"pkg/value", "pkg/states", "pkg/task"},
+		"pkg/engine":    {"pkg/value", "pkg/states", "pkg/vm", "pkg/task", "pkg/sinks", "pkg/telemetry", "pkg/internal/uuid"},
 		"pkg/sinks":     {"pkg/value", "pkg/telemetry"},
 		"pkg/telemetry": {},
 	}

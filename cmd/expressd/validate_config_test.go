@@ -56,7 +56,7 @@ logging: {sinks: []}
 	writeFiles(t, dir, map[string]string{"expressd.yaml": cfg})
 	want := []string{
 		`sqs.asl.json:1:56: /States/Q/Resource: state "Q": resource "arn:aws:states:::sqs:sendMessage": task: no integration serves this resource (integrations: nats:request, nats:publish, http:invoke, lambda)`,
-		`sqs.asl.json:2:31: /States/L/Resource: state "L": Lambda function "unmapped" has no mapping: add integrations.lambda.functions.unmapped (a NATS subject or a URL), or set integrations.lambda.subject_prefix`,
+		`sqs.asl.json:2:31: /States/L/Resource: state "L": the Lambda function "unmapped" has no mapping: add integrations.lambda.functions.unmapped (a NATS subject or a URL), or set integrations.lambda.subject_prefix`,
 		`broken.asl.json:1:52: /States/A/Next: Missing 'Next' target: Nope`,
 		`broken.asl.json:1:72: /States/B/Type: Invalid state type "Bogus"`,
 	}

@@ -95,7 +95,7 @@ type decoder struct {
 	nstates int
 }
 
-func (d *decoder) errAt(n *Node, code, msg string) {
+func (d *decoder) errAt(n *Node, code Code, msg string) {
 	var pos Pos
 	var ptr string
 	if n != nil {
@@ -105,7 +105,7 @@ func (d *decoder) errAt(n *Node, code, msg string) {
 }
 
 // errKey reports a problem with member key of obj, at the member name.
-func (d *decoder) errKey(obj *Node, key, code, msg string) {
+func (d *decoder) errKey(obj *Node, key string, code Code, msg string) {
 	d.diags = append(d.diags, Diagnostic{File: d.file, Pos: obj.memberPos(key), Pointer: obj.child(key), Code: code, Msg: msg})
 }
 

@@ -7,30 +7,33 @@ import (
 	"strings"
 )
 
-// Diagnostic codes. Where Step Functions reports a problem with a code, the
-// same code is used.
+// Code classifies a diagnostic. Where Step Functions reports a problem
+// with a code (ValidateStateMachineDefinition), the same code is used.
+type Code string
+
+// Diagnostic codes.
 const (
 	// CodeInvalidJSON is a syntax error in the definition text.
-	CodeInvalidJSON = "INVALID_JSON_DESCRIPTION"
+	CodeInvalidJSON Code = "INVALID_JSON_DESCRIPTION"
 	// CodeSchema is a field that is missing, unknown, of the wrong type or
 	// out of range.
-	CodeSchema = "SCHEMA_VALIDATION_FAILED"
+	CodeSchema Code = "SCHEMA_VALIDATION_FAILED"
 	// CodeMissingTarget is a transition to a state that does not exist in
 	// the same (sub-)machine, or a state that is not reachable.
-	CodeMissingTarget = "MISSING_TRANSITION_TARGET"
+	CodeMissingTarget Code = "MISSING_TRANSITION_TARGET"
 	// CodeMissingEnd is a (sub-)machine without a terminal state.
-	CodeMissingEnd = "MISSING_END_STATE"
+	CodeMissingEnd Code = "MISSING_END_STATE"
 	// CodeDuplicateState is a state name used twice in one definition.
-	CodeDuplicateState = "DUPLICATE_STATE_NAME"
+	CodeDuplicateState Code = "DUPLICATE_STATE_NAME"
 	// CodeUnsupported is valid ASL that expressd does not run (Distributed
 	// Map).
-	CodeUnsupported = "UNSUPPORTED_FEATURE"
+	CodeUnsupported Code = "UNSUPPORTED_FEATURE"
 	// CodeLimit is a definition that exceeds one of the package limits.
-	CodeLimit = "LIMIT_EXCEEDED"
+	CodeLimit Code = "LIMIT_EXCEEDED"
 	// CodeInternal is a definition the compiler could not turn into a
 	// valid program although no other problem was found: a bug of
 	// expressd, reported instead of crashing.
-	CodeInternal = "INTERNAL_ERROR"
+	CodeInternal Code = "INTERNAL_ERROR"
 )
 
 // Diagnostic is one problem found in a definition.
@@ -38,7 +41,7 @@ type Diagnostic struct {
 	File    string
 	Pos     Pos    // zero when unknown
 	Pointer string // RFC 6901 JSON Pointer of the offending value; "" is the root
-	Code    string // e.g. CodeSchema
+	Code    Code   // e.g. CodeSchema
 	Msg     string
 }
 

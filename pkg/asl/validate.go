@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -42,7 +43,7 @@ type validator struct {
 	names map[string]string // state name → pointer of its first definition
 }
 
-func (v *validator) errAt(n *Node, code, msg string) {
+func (v *validator) errAt(n *Node, code Code, msg string) {
 	var pos Pos
 	var ptr string
 	if n != nil {
@@ -51,7 +52,7 @@ func (v *validator) errAt(n *Node, code, msg string) {
 	v.diags = append(v.diags, Diagnostic{File: v.file, Pos: pos, Pointer: ptr, Code: code, Msg: msg})
 }
 
-func (v *validator) errKey(obj *Node, key, code, msg string) {
+func (v *validator) errKey(obj *Node, key string, code Code, msg string) {
 	v.diags = append(v.diags, Diagnostic{File: v.file, Pos: obj.memberPos(key), Pointer: obj.child(key), Code: code, Msg: msg})
 }
 
@@ -122,7 +123,7 @@ func (v *validator) machine(m *StateMachine) {
 // whole definition.
 func (v *validator) name(st *State, statesNode *Node) {
 	pos := statesNode.memberPos(st.Name)
-	report := func(code, msg string) {
+	report := func(code Code, msg string) {
 		v.diags = append(v.diags, Diagnostic{File: v.file, Pos: pos, Pointer: st.Node.Pointer, Code: code, Msg: msg})
 	}
 	if n := utf8.RuneCountInString(st.Name); n == 0 {
@@ -355,7 +356,7 @@ func (v *validator) errorEquals(owner *Node, last bool, what string) {
 		return
 	}
 	for i, it := range ee.Items {
-		if it.Kind != value.String || it.Str != StatesALL {
+		if it.Kind != value.String || it.Str != string(states.ALL) {
 			continue
 		}
 		if len(ee.Items) > 1 {

@@ -90,7 +90,7 @@ func NewVMRunner(prog *vm.Program) (*VMRunner, error) {
 type errFailed struct{ f vm.Failure }
 
 func (e errFailed) Error() string {
-	return "execution FAILED: " + e.f.Error + ": " + e.f.Cause
+	return "execution FAILED: " + string(e.f.Error) + ": " + e.f.Cause
 }
 
 // Run executes the program on the JSON text in and returns the output JSON

@@ -13,7 +13,7 @@ import (
 
 // CodeUnknownResource is the diagnostic code of a Task Resource that no
 // integration serves.
-const CodeUnknownResource = "UNKNOWN_RESOURCE"
+const CodeUnknownResource asl.Code = "UNKNOWN_RESOURCE"
 
 // TaskResolver resolves a Task Resource to the integration that serves it.
 // The returned id is stored in vm.Task.Handler; an error becomes a compile
@@ -92,7 +92,7 @@ func StateMachine(sm *asl.StateMachine, opts ...Option) (*vm.Program, asl.Diagno
 	}
 	for _, o := range opts {
 		if err := o(&c.opts); err != nil {
-			return nil, asl.Diagnostics{{File: c.opts.file, Code: string(asl.CodeSchema), Msg: err.Error()}}
+			return nil, asl.Diagnostics{{File: c.opts.file, Code: asl.CodeSchema, Msg: err.Error()}}
 		}
 	}
 	c.prog.Name = c.opts.name
@@ -132,7 +132,7 @@ func StateMachine(sm *asl.StateMachine, opts ...Option) (*vm.Program, asl.Diagno
 	return c.prog, nil
 }
 
-func (c *compiler) errorf(n *asl.Node, code string, msg string) {
+func (c *compiler) errorf(n *asl.Node, code asl.Code, msg string) {
 	d := asl.Diagnostic{File: c.opts.file, Code: code, Msg: msg}
 	if n != nil {
 		d.Pos = n.Pos

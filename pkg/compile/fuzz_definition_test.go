@@ -14,6 +14,7 @@ import (
 	"github.com/expressd/expressd/pkg/asl"
 	"github.com/expressd/expressd/pkg/compile"
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/vm"
 )
@@ -87,7 +88,7 @@ func FuzzDefinition(f *testing.F) {
 		if len(results) != 1 {
 			t.Fatalf("%d results, want 1\n%s", len(results), data)
 		}
-		if r := results[0]; r.Error == vm.StatesRuntime && strings.Contains(r.Cause, "internal error") {
+		if r := results[0]; r.Error == states.Runtime && strings.Contains(r.Cause, "internal error") {
 			t.Fatalf("VM invariant violation: %s\n%s", r.Cause, data)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/expressd/expressd/pkg/asl"
 	"github.com/expressd/expressd/pkg/compile"
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
@@ -134,7 +135,7 @@ func FuzzCompileRun(f *testing.F) {
 			t.Fatalf("%d results, want 1", len(results))
 		}
 		r := results[0]
-		if r.Error == vm.StatesRuntime && strings.Contains(r.Cause, "internal error") {
+		if r.Error == states.Runtime && strings.Contains(r.Cause, "internal error") {
 			t.Fatalf("VM invariant violation: %s\n%s", r.Cause, dis.String())
 		}
 		switch r.Status {

@@ -142,6 +142,6 @@ func writeDiags(buf *bytes.Buffer, ds asl.Diagnostics) {
 		return
 	}
 	for _, d := range ds {
-		buf.WriteString(d.Code + " " + d.String() + "\n")
+		buf.WriteString(string(d.Code) + " " + d.String() + "\n")
 	}
 }

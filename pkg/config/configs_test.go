@@ -62,7 +62,7 @@ func TestExampleConfig(t *testing.T) {
 		strings.Join(m.Trigger.Subjects, ","), string(c.Logging.Level), c.Logging.Sinks[0].Type,
 		c.Integrations.Lambda.Functions["enrich-device"].Subject, m.Results.Subject}
 	want := []string{"127.0.0.1:4222", "./data/nats", "127.0.0.1:8080", "TELEMETRY", "iot.telemetry.>", "ERROR", "stdout",
-		"svc.devices.enrich", "expressd.results.telemetry"}
+		"expressd.sync.devices", "expressd.results.telemetry"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("configs/expressd.yaml (-want +got):\n%s", diff)
 	}

@@ -206,7 +206,7 @@ func (c *Case) check(res engine.Result) error {
 	switch {
 	case want.Error == nil && res.HasError:
 		return fmt.Errorf("got error %q, want none", res.Error)
-	case want.Error != nil && (!res.HasError || res.Error != *want.Error):
+	case want.Error != nil && (!res.HasError || string(res.Error) != *want.Error):
 		return fmt.Errorf("got error %q (present=%v), want %q", res.Error, res.HasError, *want.Error)
 	}
 	if c.CompareCause != nil && *c.CompareCause {

@@ -23,6 +23,7 @@ import (
 	"github.com/expressd/expressd/pkg/engine/natsjs"
 	"github.com/expressd/expressd/pkg/sinks"
 	"github.com/expressd/expressd/pkg/sinks/natssink"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/task/httptask"
 	"github.com/expressd/expressd/pkg/task/lambda"
@@ -270,7 +271,7 @@ type offline struct{ name string }
 
 // Invoke implements task.Handler: it always fails.
 func (o offline) Invoke(_ context.Context, _ *task.Request, done func(task.Result)) {
-	done(task.Result{Err: &task.Error{Name: "States.Runtime", Cause: "expressd: " + o.name + " is not connected (this registry only checks definitions)"}})
+	done(task.Result{Err: &task.Error{Name: states.Runtime, Cause: "expressd: " + o.name + " is not connected (this registry only checks definitions)"}})
 }
 
 // serveHTTP serves /healthz (the process is up) and /readyz (connected to

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/expressd/expressd/pkg/internal/uuid"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
@@ -46,7 +47,7 @@ const (
 type Result struct {
 	Status       Status
 	Output       value.Value // SUCCEEDED only
-	Error        string
+	Error        states.Name
 	Cause        string
 	HasError     bool
 	HasCause     bool
@@ -364,7 +365,7 @@ func (en *Engine) start(s Start) {
 		size = value.Size(s.Input)
 	}
 	if size > vm.PayloadLimit {
-		en.finish(rt, Result{Status: Failed, Error: vm.StatesDataLimitExceeded, HasError: true, HasCause: true,
+		en.finish(rt, Result{Status: Failed, Error: states.DataLimitExceeded, HasError: true, HasCause: true,
 			Cause: "The execution input exceeds the maximum size of " + strconv.Itoa(vm.PayloadLimit) + " bytes."})
 		return
 	}
@@ -494,7 +495,7 @@ func (en *Engine) fireTimers() {
 		}
 		switch t.kind {
 		case timerTimeout:
-			en.finish(r.root, Result{Status: TimedOut, Error: vm.StatesTimeout, HasError: true, HasCause: true,
+			en.finish(r.root, Result{Status: TimedOut, Error: states.Timeout, HasError: true, HasCause: true,
 				Cause: "The execution exceeded its maximum duration of " + en.limitOf(r.root).String() + "."})
 		case timerWake:
 			if t.seq == r.seq {
@@ -505,8 +506,8 @@ func (en *Engine) fireTimers() {
 		case timerTaskTimeout:
 			if t.seq == r.seq && r.inTask {
 				r.taskTimer = nil
-				en.endTask(r, vm.StatesTimeout, "")
-				f := vm.Failure{Error: vm.StatesTimeout, HasError: true, Cause: "", HasCause: true}
+				en.endTask(r, states.Timeout, "")
+				f := vm.Failure{Error: states.Timeout, HasError: true, Cause: "", HasCause: true}
 				en.logTaskEnded(r, r.task, value.Value{}, &f, true)
 				r.e.ResumeFailure(f)
 				en.runq = append(en.runq, r)
@@ -566,7 +567,7 @@ func (en *Engine) runVM(r *run) (st vm.Status) {
 			if s := r.e.State(); s >= 0 {
 				name = r.e.Program().States[s].Name
 			}
-			st = vm.Status{Kind: vm.Failed, Failure: vm.Failure{Error: vm.StatesRuntime, HasError: true, HasCause: true, State: name,
+			st = vm.Status{Kind: vm.Failed, Failure: vm.Failure{Error: states.Runtime, HasError: true, HasCause: true, State: name,
 				Cause: fmt.Sprintf("internal error in state %q: %v", name, p)}}
 		}
 	}()
@@ -583,7 +584,7 @@ func (en *Engine) callTask(r *run, ti uint32, input value.Value, timeout int64) 
 	}
 	h := reg.Handler(id)
 	if h == nil {
-		r.e.ResumeFailure(vm.Fail(vm.StatesRuntime, "An error occurred while executing the state '"+p.States[t.State].Name+
+		r.e.ResumeFailure(vm.Fail(states.Runtime, "An error occurred while executing the state '"+p.States[t.State].Name+
 			"'. No task integration serves the resource '"+t.Resource+"'."))
 		en.runq = append(en.runq, r)
 		return
@@ -767,12 +768,12 @@ func (en *Engine) done(r *run, out value.Value, fail *vm.Failure) {
 
 // endTask ends r's task call: a late completion is ignored from now on.
 // errName is "" for a successful call.
-func (en *Engine) endTask(r *run, errName, cause string) {
+func (en *Engine) endTask(r *run, errName states.Name, cause string) {
 	if r.task != nil {
-		en.opts.Metrics.TaskCall(r.task.Resource, errName, time.Duration(en.clock.Now().UnixNano()-r.taskStart))
+		en.opts.Metrics.TaskCall(r.task.Resource, string(errName), time.Duration(en.clock.Now().UnixNano()-r.taskStart))
 	}
 	if r.taskSpan != nil {
-		r.taskSpan.End(errName, cause)
+		r.taskSpan.End(string(errName), cause)
 		r.taskSpan = nil
 	}
 	r.inTask = false
@@ -790,7 +791,7 @@ func (en *Engine) cancel(r *run) {
 	if r.inTask {
 		en.timers.remove(r.taskTimer)
 		r.taskTimer = nil
-		en.endTask(r, "States.Cancelled", "the branch or iteration was stopped")
+		en.endTask(r, states.Cancelled, "the branch or iteration was stopped")
 	}
 	if r.fork != nil {
 		for _, k := range r.fork.kids {
@@ -826,7 +827,7 @@ func (en *Engine) finish(rt *root, res Result) {
 	if res.Status == Succeeded {
 		rt.span.End("", "")
 	} else {
-		rt.span.End(res.Error, res.Cause)
+		rt.span.End(string(res.Error), res.Cause)
 	}
 	if rt.done != nil {
 		rt.done(res)

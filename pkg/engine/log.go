@@ -426,7 +426,7 @@ func (en *Engine) logTaskEnded(r *run, t *vm.Task, out value.Value, fail *vm.Fai
 	errFields := func() []any {
 		var kv []any
 		if fail.HasError {
-			kv = append(kv, "error", value.FromString(fail.Error))
+			kv = append(kv, "error", value.FromString(string(fail.Error)))
 		}
 		if fail.HasCause {
 			kv = append(kv, "cause", value.FromString(fail.Cause))
@@ -495,7 +495,7 @@ func (en *Engine) logExecutionEnded(rt *root, r *run, res *Result) {
 		en.event(r, t, "", func() value.Value {
 			var kv []any
 			if res.HasError {
-				kv = append(kv, "error", value.FromString(res.Error))
+				kv = append(kv, "error", value.FromString(string(res.Error)))
 			}
 			if res.HasCause {
 				kv = append(kv, "cause", value.FromString(res.Cause))

@@ -1,21 +1,25 @@
 package intrinsic
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/expressd/expressd/pkg/states"
+)
 
 // ErrorRuntime is the ASL error name of every runtime failure of an intrinsic
 // function. AWS reserves States.IntrinsicFailure, but recorded executions show
 // States.Runtime, which Retry and Catch cannot handle.
-const ErrorRuntime = "States.Runtime"
+const ErrorRuntime = states.Runtime
 
 // Error is a runtime failure of an intrinsic function, reported to the state
 // machine as the ASL error Name with the text Cause.
 type Error struct {
-	Name  string // ASL error name, always ErrorRuntime today
-	Cause string // human-readable cause, "Invalid arguments in States.X: …"
+	Name  states.Name // ASL error name, always ErrorRuntime today
+	Cause string      // human-readable cause, "Invalid arguments in States.X: …"
 }
 
 // Error returns "Name: Cause".
-func (e *Error) Error() string { return e.Name + ": " + e.Cause }
+func (e *Error) Error() string { return string(e.Name) + ": " + e.Cause }
 
 // invalidArgs returns the runtime error AWS raises for bad arguments. AWS's
 // cause starts with "Invalid arguments in <function>"; the detail after the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -24,11 +25,11 @@ type Request struct {
 
 // Error is an ASL-visible task failure: it is matched by Retry and Catch.
 type Error struct {
-	Name  string
+	Name  states.Name
 	Cause string
 }
 
-func (e *Error) Error() string { return e.Name + ": " + e.Cause }
+func (e *Error) Error() string { return string(e.Name) + ": " + e.Cause }
 
 // Result is the outcome of a Task call: Output, or Err when the task failed.
 type Result struct {

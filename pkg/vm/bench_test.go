@@ -66,7 +66,7 @@ func (r *runner) run(prog *vm.Program, in []byte) ([]byte, error) {
 	r.e.OwnInput()
 	st := r.m.Run(&r.e, 0)
 	if st.Kind != vm.Succeeded {
-		return nil, errors.New(st.Failure.Error + ": " + st.Failure.Cause)
+		return nil, errors.New(string(st.Failure.Error) + ": " + st.Failure.Cause)
 	}
 	r.buf = value.AppendJSON(r.buf[:0], st.Output)
 	return r.buf, nil

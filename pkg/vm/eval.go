@@ -8,6 +8,7 @@ import (
 	"github.com/expressd/expressd/pkg/asl"
 	"github.com/expressd/expressd/pkg/intrinsic"
 	"github.com/expressd/expressd/pkg/jsonpath"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -24,7 +25,7 @@ func (u *undefinedVar) Error() string { return "The variable '" + u.name + "' is
 // (intrinsic.Resolver).
 type failureError struct{ f Failure }
 
-func (fe *failureError) Error() string { return fe.f.Error + ": " + fe.f.Cause }
+func (fe *failureError) Error() string { return string(fe.f.Error) + ": " + fe.f.Cause }
 
 // getPath applies Paths[idx] to doc (for $ paths), the context object ($$)
 // or a variable ($name).
@@ -47,7 +48,7 @@ func (m *Machine) getPath(idx uint32, doc value.Value) (value.Value, error) {
 // ItemsPath that matched nothing.
 func (m *Machine) pathFailure(idx uint32, err error) Failure {
 	p := &m.e.prog.Paths[idx]
-	return Fail(StatesRuntime, "Invalid path '"+p.String()+"' : "+err.Error())
+	return Fail(states.Runtime, "Invalid path '"+p.String()+"' : "+err.Error())
 }
 
 // evalNode evaluates a payload template node with $ = doc.
@@ -91,13 +92,13 @@ func (m *Machine) templatePathFailure(n *TNode, doc value.Value, err error) Fail
 	p := &m.e.prog.Paths[n.Index]
 	var uv *undefinedVar
 	if errors.As(err, &uv) {
-		return Fail(StatesRuntime, "The JSONPath '"+p.String()+"' specified for the field '"+n.Field+"' could not be found in the input: "+uv.Error())
+		return Fail(states.Runtime, "The JSONPath '"+p.String()+"' specified for the field '"+n.Field+"' could not be found in the input: "+uv.Error())
 	}
 	src := doc
 	if p.Root() == jsonpath.RootContext {
 		src = m.context()
 	}
-	return Fail(StatesRuntime, "The JSONPath '"+p.String()+"' specified for the field '"+n.Field+"' could not be found in the input '"+src.JSON()+"'")
+	return Fail(states.Runtime, "The JSONPath '"+p.String()+"' specified for the field '"+n.Field+"' could not be found in the input '"+src.JSON()+"'")
 }
 
 func (m *Machine) evalIntrinsic(idx uint32, doc value.Value) (value.Value, Failure, bool) {
@@ -115,11 +116,11 @@ func (m *Machine) evalIntrinsic(idx uint32, doc value.Value) (value.Value, Failu
 		case errors.As(err, &ie):
 			return value.Value{}, Fail(ie.Name, ie.Cause), false
 		default:
-			return value.Value{}, Fail(StatesRuntime, err.Error()), false
+			return value.Value{}, Fail(states.Runtime, err.Error()), false
 		}
 	}
 	if value.Size(v) > PayloadLimit {
-		return value.Value{}, Fail(StatesRuntime, "The result of "+m.e.prog.Intrinsics[idx].Call.Func.String()+" exceeds the maximum payload size of 262144 bytes."), false
+		return value.Value{}, Fail(states.Runtime, "The result of "+m.e.prog.Intrinsics[idx].Call.Func.String()+" exceeds the maximum payload size of 262144 bytes."), false
 	}
 	return v, Failure{}, true
 }
@@ -134,7 +135,7 @@ func (m *Machine) ResolvePath(i int) (value.Value, error) {
 		if p.Root() == jsonpath.RootContext {
 			src = m.context()
 		}
-		return value.Value{}, &failureError{f: Fail(StatesRuntime, "The JSONPath '"+p.String()+"' could not be found in the input '"+src.JSON()+"'")}
+		return value.Value{}, &failureError{f: Fail(states.Runtime, "The JSONPath '"+p.String()+"' could not be found in the input '"+src.JSON()+"'")}
 	}
 	return v, nil
 }
@@ -202,31 +203,31 @@ func (m *Machine) waitUntil(w *Wait, doc value.Value) (time.Time, Failure, bool)
 		p := &m.e.prog.Paths[w.Path]
 		v, err := m.getPath(w.Path, doc)
 		if err != nil {
-			return time.Time{}, Fail(StatesRuntime, "The SecondsPath parameter does not reference an input value: "+p.String()), false
+			return time.Time{}, Fail(states.Runtime, "The SecondsPath parameter does not reference an input value: "+p.String()), false
 		}
 		if !v.IsInteger() {
-			return time.Time{}, Fail(StatesRuntime, "The SecondsPath parameter cannot be parsed as a long value: "+p.String()+" == "+displayValue(v)), false
+			return time.Time{}, Fail(states.Runtime, "The SecondsPath parameter cannot be parsed as a long value: "+p.String()+" == "+displayValue(v)), false
 		}
 		n, _ := v.Int()
 		if n < 0 {
-			return time.Time{}, Fail(StatesRuntime, "The SecondsPath parameter references a negative value: "+p.String()+" == "+displayValue(v)), false
+			return time.Time{}, Fail(states.Runtime, "The SecondsPath parameter references a negative value: "+p.String()+" == "+displayValue(v)), false
 		}
 		if n > MaxWaitSeconds {
-			return time.Time{}, Fail(StatesRuntime, "Wait state delay is too long."), false
+			return time.Time{}, Fail(states.Runtime, "Wait state delay is too long."), false
 		}
 		return m.now().Add(time.Duration(n) * time.Second), Failure{}, true
 	case WaitTimestampPath:
 		p := &m.e.prog.Paths[w.Path]
 		v, err := m.getPath(w.Path, doc)
 		if err != nil {
-			return time.Time{}, Fail(StatesRuntime, "The TimestampPath parameter does not reference an input value: "+p.String()), false
+			return time.Time{}, Fail(states.Runtime, "The TimestampPath parameter does not reference an input value: "+p.String()), false
 		}
 		t, ok := asl.ParseTimestamp(v.Str())
 		if v.Kind() != value.String || !ok {
-			return time.Time{}, Fail(StatesRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "+p.String()+" == "+displayValue(v)), false
+			return time.Time{}, Fail(states.Runtime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "+p.String()+" == "+displayValue(v)), false
 		}
 		if t.Sub(m.now()) > MaxWaitSeconds*time.Second {
-			return time.Time{}, Fail(StatesRuntime, "Wait state delay is too long."), false
+			return time.Time{}, Fail(states.Runtime, "Wait state delay is too long."), false
 		}
 		return t, Failure{}, true
 	}
@@ -256,7 +257,7 @@ func (m *Machine) mapFork(mp *Map, doc value.Value) (ForkSpec, Failure, bool) {
 		items = v
 	}
 	if items.Kind() != value.Array {
-		return ForkSpec{}, Fail(StatesRuntime, "Reference path \""+itemsPath+"\" must point to array."), false
+		return ForkSpec{}, Fail(states.Runtime, "Reference path \""+itemsPath+"\" must point to array."), false
 	}
 	maxc := mp.MaxConcurrency
 	if mp.MaxConcurrencyPath >= 0 {
@@ -273,7 +274,7 @@ func (m *Machine) mapFork(mp *Map, doc value.Value) (ForkSpec, Failure, bool) {
 			ok = ok && v.IsInteger()
 		}
 		if !ok || n < 0 || n > 1<<31-1 {
-			return ForkSpec{}, Fail(StatesRuntime, "The MaxConcurrencyPath field refers to value \""+displayValue(v)+"\" which is not a valid integer: "+mpath.String()), false
+			return ForkSpec{}, Fail(states.Runtime, "The MaxConcurrencyPath field refers to value \""+displayValue(v)+"\" which is not a valid integer: "+mpath.String()), false
 		}
 		maxc = n
 	}
@@ -307,7 +308,7 @@ func (m *Machine) mapFork(mp *Map, doc value.Value) (ForkSpec, Failure, bool) {
 			return ForkSpec{}, f, false
 		}
 		if value.Size(v) > PayloadLimit { // an iteration's input is a payload too
-			return ForkSpec{}, Fail(StatesDataLimitExceeded, "The state/task '"+spec.State+"' returned a result with a size exceeding the maximum number of bytes service limit."), false
+			return ForkSpec{}, Fail(states.DataLimitExceeded, "The state/task '"+spec.State+"' returned a result with a size exceeding the maximum number of bytes service limit."), false
 		}
 		spec.Inputs[i] = v
 	}
@@ -317,13 +318,14 @@ func (m *Machine) mapFork(mp *Map, doc value.Value) (ForkSpec, Failure, bool) {
 // failState computes a Fail state's error and cause.
 func (m *Machine) failState(fs *FailSpec) Failure {
 	e := m.e
-	f := Failure{Error: fs.Error, Cause: fs.Cause, HasError: fs.HasError, HasCause: fs.HasCause}
+	f := Failure{Error: states.Name(fs.Error), Cause: fs.Cause, HasError: fs.HasError, HasCause: fs.HasCause}
+	errText := string(f.Error)
 	doc := e.regs[RegIn]
 	for _, x := range []struct {
 		n   *TNode
 		dst *string
 		has *bool
-	}{{fs.ErrorNode, &f.Error, &f.HasError}, {fs.CauseNode, &f.Cause, &f.HasCause}} {
+	}{{fs.ErrorNode, &errText, &f.HasError}, {fs.CauseNode, &f.Cause, &f.HasCause}} {
 		if x.n == nil {
 			continue
 		}
@@ -336,6 +338,7 @@ func (m *Machine) failState(fs *FailSpec) Failure {
 		*x.dst = displayValue(v)
 		*x.has = true
 	}
+	f.Error = states.Name(errText)
 	return f
 }
 
@@ -355,7 +358,7 @@ func (m *Machine) timeoutSeconds(idx uint32, doc value.Value) (int64, Failure, b
 	}
 	n, ok := v.Int()
 	if !ok || !v.IsInteger() || n <= 0 {
-		return 0, Fail(StatesRuntime, "The TimeoutSecondsPath field refers to value \""+displayValue(v)+"\" which is not a valid positive integer: "+p.String()), false
+		return 0, Fail(states.Runtime, "The TimeoutSecondsPath field refers to value \""+displayValue(v)+"\" which is not a valid positive integer: "+p.String()), false
 	}
 	return n, Failure{}, true
 }

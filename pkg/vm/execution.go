@@ -3,6 +3,7 @@ package vm
 import (
 	"time"
 
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -49,7 +50,7 @@ func (c *Context) machine() *MachineInfo {
 // Failure is an ASL runtime failure: data matched by Retry and Catch and
 // reported as an execution's error and cause. It is not a Go error.
 type Failure struct {
-	Error    string
+	Error    states.Name
 	Cause    string
 	HasError bool // Error is set (a Fail state may have no Error)
 	HasCause bool
@@ -57,7 +58,7 @@ type Failure struct {
 }
 
 // Fail builds a Failure with both error and cause set.
-func Fail(name, cause string) Failure {
+func Fail(name states.Name, cause string) Failure {
 	return Failure{Error: name, Cause: cause, HasError: true, HasCause: true}
 }
 

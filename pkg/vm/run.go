@@ -6,20 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/expressd/expressd/pkg/asl"
 	"github.com/expressd/expressd/pkg/jsonpath"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/value"
-)
-
-// Error names the VM raises, spelled as in the States Language.
-const (
-	StatesALL                    = asl.StatesALL
-	StatesRuntime                = asl.StatesRuntime
-	StatesTimeout                = asl.StatesTimeout
-	StatesTaskFailed             = asl.StatesTaskFailed
-	StatesResultPathMatchFailure = asl.StatesResultPathMatchFailure
-	StatesNoChoiceMatched        = asl.StatesNoChoiceMatched
-	StatesDataLimitExceeded      = asl.StatesDataLimitExceeded
 )
 
 // PayloadLimit is the Step Functions payload quota: 256 KiB of UTF-8 JSON
@@ -225,7 +214,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			}
 			v, err := path.Set(e.regs[RegIn], e.regs[RegRes])
 			if err != nil {
-				f := Fail(StatesResultPathMatchFailure, "Unable to apply ResultPath \""+path.String()+"\" to input "+value.Value.JSON(e.regs[RegIn])+": "+err.Error())
+				f := Fail(states.ResultPathMatchFailure, "Unable to apply ResultPath \""+path.String()+"\" to input "+value.Value.JSON(e.regs[RegIn])+": "+err.Error())
 				if st, ok := m.failAt(e, pc-1, f); !ok {
 					return st
 				}
@@ -260,7 +249,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			e.sizes[in.B] = sz
 			if sz > PayloadLimit {
 				name := p.States[e.state].Name
-				f := Fail(StatesDataLimitExceeded, "The state/task '"+name+"' returned a result with a size exceeding the maximum number of bytes service limit.")
+				f := Fail(states.DataLimitExceeded, "The state/task '"+name+"' returned a result with a size exceeding the maximum number of bytes service limit.")
 				if st, ok := m.failAt(e, pc-1, f); !ok {
 					return st
 				}
@@ -288,7 +277,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 			}
 		case OpNoChoice:
 			// AWS reports no cause text for States.NoChoiceMatched beyond the state name.
-			f := Fail(StatesNoChoiceMatched, "No Matches!")
+			f := Fail(states.NoChoiceMatched, "No Matches!")
 			if st, ok := m.failAt(e, pc-1, f); !ok {
 				return st
 			}
@@ -378,7 +367,7 @@ func (m *Machine) Run(e *Execution, budget int) Status {
 // Failures raised by the VM itself carry AWS's prefix naming the state;
 // failures resumed from a task or a child execution arrive complete.
 func (m *Machine) failAt(e *Execution, pc uint32, f Failure) (Status, bool) {
-	if f.Error == StatesRuntime && f.HasCause && e.state >= 0 {
+	if f.Error == states.Runtime && f.HasCause && e.state >= 0 {
 		f.Cause = "An error occurred while executing the state '" + e.prog.States[e.state].Name + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). " + f.Cause
 	}
 	return m.fail(e, pc, f)
@@ -390,7 +379,7 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 		f.State = p.States[e.state].Name
 	}
 	e.events++ // the failure event (TaskFailed, ExecutionFailed, …)
-	if e.state >= 0 && f.Error != StatesRuntime {
+	if e.state >= 0 && f.Error != states.Runtime {
 		if hi := p.States[e.state].Handler; hi >= 0 {
 			h := &p.Handlers[hi]
 			if pc >= h.Start && pc < h.End {
@@ -437,7 +426,7 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 						v, err := p.Paths[c.ResultPath].Set(e.regs[RegIn], errObj)
 						if err != nil {
 							e.done = true
-							return Status{Kind: Failed, Failure: Failure{Error: StatesRuntime, HasError: true, HasCause: true, State: f.State,
+							return Status{Kind: Failed, Failure: Failure{Error: states.Runtime, HasError: true, HasCause: true, State: f.State,
 								Cause: "An error occurred while executing the state '" + f.State + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). Unable to apply ResultPath to the error output: " + err.Error()}}, false
 						}
 						e.regs[RegOut] = v
@@ -449,7 +438,7 @@ func (m *Machine) fail(e *Execution, pc uint32, f Failure) (Status, bool) {
 						if af, ok := m.assign(&p.Assigns[c.Assign], errObj); !ok {
 							e.done = true
 							af.State = f.State
-							if af.Error == StatesRuntime && af.HasCause {
+							if af.Error == states.Runtime && af.HasCause {
 								af.Cause = "An error occurred while executing the state '" + f.State + "' (entered at the event id #" + strconv.FormatInt(e.stateEvent, 10) + "). " + af.Cause
 							}
 							return Status{Kind: Failed, Failure: af}, false
@@ -477,15 +466,15 @@ func (m *Machine) rand() float64 {
 // errorMatches reports whether a Retrier/Catcher ErrorEquals list matches
 // the error name. States.ALL and States.TaskFailed are wildcards;
 // States.Runtime is never caught (handled by the caller).
-func errorMatches(list []string, name string) bool {
+func errorMatches(list []string, name states.Name) bool {
 	for _, x := range list {
-		switch x {
+		switch states.Name(x) {
 		case name:
 			return true
-		case StatesALL:
+		case states.ALL:
 			return true
-		case StatesTaskFailed:
-			if name != StatesTimeout {
+		case states.TaskFailed:
+			if name != states.Timeout {
 				return true
 			}
 		}
@@ -499,7 +488,7 @@ func errorOutput(f Failure) value.Value {
 	vals := make([]value.Value, 0, 2)
 	if f.HasError {
 		keys = append(keys, "Error")
-		vals = append(vals, value.FromString(f.Error))
+		vals = append(vals, value.FromString(string(f.Error)))
 	}
 	if f.HasCause {
 		keys = append(keys, "Cause")

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
@@ -552,7 +553,7 @@ func (m *machine) nakRunning() {
 	m.mu.Unlock()
 	now := time.Now()
 	for _, r := range reqs {
-		res := engine.Result{Status: engine.Failed, Error: "ServiceUnavailable", Cause: "expressd shut down before the execution finished",
+		res := engine.Result{Status: engine.Failed, Error: states.ServiceUnavailable, Cause: "expressd shut down before the execution finished",
 			HasError: true, HasCause: true, Start: now, Stop: now}
 		_ = r.Respond(resultBody(nil, res, eventInfo{subject: r.Subject, msgID: r.Header.Get(nats.MsgIdHdr)}))
 		m.syncN.Add(-1)

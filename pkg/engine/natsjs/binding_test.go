@@ -182,7 +182,7 @@ func TestEventsToResults(t *testing.T) {
 	if r := byName["EVENTS-501"]; r.Status != "FAILED" || r.Error != "NotANumber" {
 		t.Errorf("got %+v, want FAILED NotANumber for the execution that fails", r)
 	}
-	if r := byName["bad-1"]; r.Status != "FAILED" || r.Error != natsjs.ErrInvalidInput {
+	if r := byName["bad-1"]; r.Status != "FAILED" || r.Error != string(natsjs.ErrInvalidInput) {
 		t.Errorf("got %+v, want FAILED InvalidExecutionInput", r)
 	}
 	if r := byName["big-1"]; r.Status != "FAILED" || r.Error != "States.DataLimitExceeded" {
@@ -242,7 +242,7 @@ func TestSyncRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = json.Unmarshal(reply.Data, &r)
-	if r.Status != "FAILED" || r.Error != natsjs.ErrInvalidInput {
+	if r.Status != "FAILED" || r.Error != string(natsjs.ErrInvalidInput) {
 		t.Errorf("got %s %s, want FAILED InvalidExecutionInput", r.Status, r.Error)
 	}
 }

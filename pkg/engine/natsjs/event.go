@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
@@ -18,11 +19,11 @@ import (
 const (
 	// ErrInvalidInput: the event is not valid JSON (AWS's StartExecution
 	// rejects such input with InvalidExecutionInput).
-	ErrInvalidInput = "InvalidExecutionInput"
+	ErrInvalidInput = states.InvalidExecutionInput
 	// ErrExecutionLimit: a sync request found its machine's sync
 	// executions at their limit (AWS's name for "the maximum number of
 	// running executions has been reached").
-	ErrExecutionLimit = "ExecutionLimitExceeded"
+	ErrExecutionLimit = states.ExecutionLimitExceeded
 )
 
 // event is one trigger message on its way through an execution to its
@@ -96,7 +97,7 @@ func (m *machine) onMessage(run *consumeRun, msg jetstream.Msg) {
 	}
 	data := msg.Data()
 	if len(data) > vm.PayloadLimit {
-		ev.reject(vm.StatesDataLimitExceeded, "The event is "+strconv.Itoa(len(data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
+		ev.reject(states.DataLimitExceeded, "The event is "+strconv.Itoa(len(data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
 		return
 	}
 	input, err := run.dec.ParseOwned(data) // nats.go gives each message its own payload buffer
@@ -130,12 +131,12 @@ func (ev *event) done(res engine.Result) {
 
 // reject records a FAILED result for an event that cannot run and sends it
 // to the DLQ as well.
-func (ev *event) reject(name, cause string) {
+func (ev *event) reject(name states.Name, cause string) {
 	now := time.Now()
 	ev.res = engine.Result{Status: engine.Failed, Error: name, Cause: cause, HasError: true, HasCause: true,
 		Name: ev.name, Start: now, Stop: now,
 		ExecutionArn: ev.m.b.executionArn(ev.m.Name, ev.name)}
-	ev.dlq, ev.dlqKind = name+": "+cause, name
+	ev.dlq, ev.dlqKind = string(name)+": "+cause, string(name)
 	ev.m.b.pub.submit(ev)
 }
 
@@ -270,7 +271,7 @@ func resultBody(dst []byte, res engine.Result, ev eventInfo) []byte {
 	}
 	if res.HasError {
 		dst = append(dst, `,"error":`...)
-		dst = value.AppendQuoted(dst, res.Error)
+		dst = value.AppendQuoted(dst, string(res.Error))
 	}
 	if res.HasCause {
 		dst = append(dst, `,"cause":`...)

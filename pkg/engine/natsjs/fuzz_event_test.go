@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
 )
@@ -29,9 +30,9 @@ func FuzzEventDecode(f *testing.F) {
 			Start: time.Unix(0, 0), Stop: time.Unix(1, 0)}
 		var reason string
 		if len(data) > vm.PayloadLimit {
-			reason = vm.StatesDataLimitExceeded + ": too big"
+			reason = string(states.DataLimitExceeded) + ": too big"
 		} else if in, err := value.Parse(data); err != nil {
-			reason = ErrInvalidInput + ": The event is not valid JSON: " + err.Error()
+			reason = string(ErrInvalidInput) + ": The event is not valid JSON: " + err.Error()
 		} else {
 			res.Output = in
 		}

@@ -360,7 +360,7 @@ func TestSyncConcurrency(t *testing.T) {
 			switch st, e := jsonField(msg.Data, "status"), jsonField(msg.Data, "error"); {
 			case st == "SUCCEEDED":
 				ok.Add(1)
-			case e == natsjs.ErrExecutionLimit:
+			case e == string(natsjs.ErrExecutionLimit):
 				refused.Add(1)
 				refusedAfter.Store(int64(time.Since(start)))
 			default:

@@ -48,7 +48,7 @@ func TestScenarioRetryBackoff(t *testing.T) {
 	reg := realRegistry(t, nc, regOptions{})
 	def := `{"StartAt":"Call","States":{"Call":{"Type":"Task","Resource":"arn:aws:states:::nats:request",
 		"Parameters":{"Subject":"svc.flaky","Payload.$":"$"},
-		"Retry":[{"ErrorEquals":["` + natstask.ErrServiceErrorPrefix + `503"],"IntervalSeconds":1,"BackoffRate":2,"MaxAttempts":3}],
+		"Retry":[{"ErrorEquals":["` + string(natstask.ErrServiceErrorPrefix) + `503"],"IntervalSeconds":1,"BackoffRate":2,"MaxAttempts":3}],
 		"End":true}}}`
 	startBinding(t, nc, natsjs.Options{Machines: []natsjs.Machine{{
 		Name: "retry", Program: compileNamed(t, "retry", def, reg), Tasks: reg, Concurrency: 16, Timeout: time.Minute,

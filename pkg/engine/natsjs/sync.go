@@ -7,6 +7,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/vm"
 )
 
@@ -21,7 +22,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 		name = newID()
 	}
 	info := eventInfo{subject: msg.Subject, msgID: msg.Header.Get(nats.MsgIdHdr)}
-	fail := func(errName, cause string) {
+	fail := func(errName states.Name, cause string) {
 		res := engine.Result{Status: engine.Failed, Error: errName, Cause: cause, HasError: true, HasCause: true,
 			Name: name, Start: now, Stop: time.Now(), ExecutionArn: b.executionArn(m.Name, name)}
 		_ = msg.Respond(resultBody(nil, res, info))
@@ -33,7 +34,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 	b.intake.RLock()
 	defer b.intake.RUnlock()
 	if b.stopping.Load() {
-		fail("ServiceUnavailable", "expressd is shutting down")
+		fail(states.ServiceUnavailable, "expressd is shutting down")
 		return
 	}
 	// Reserve a place among the machine's sync executions, or refuse at
@@ -53,7 +54,7 @@ func (m *machine) onSync(msg *nats.Msg) {
 		}
 	}()
 	if len(msg.Data) > vm.PayloadLimit {
-		fail(vm.StatesDataLimitExceeded, "The request is "+strconv.Itoa(len(msg.Data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
+		fail(states.DataLimitExceeded, "The request is "+strconv.Itoa(len(msg.Data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
 		return
 	}
 	data := msg.Data

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/value"
 )
@@ -21,18 +22,19 @@ import (
 // Resource is the Resource ARN of the HTTP Task.
 const Resource = "arn:aws:states:::http:invoke"
 
-// Error names reported by [Handler] (task.Error.Name).
+// Error names reported by [Handler] (task.Error.Name), from the catalogue
+// in package states.
 const (
 	// ErrStatusCodePrefix prefixes the error of a non-2xx response:
 	// "States.Http.StatusCode.404", as AWS names it.
-	ErrStatusCodePrefix = "States.Http.StatusCode."
+	ErrStatusCodePrefix = states.HTTPStatusCodePrefix
 	// ErrSocket: the request timed out or the connection failed.
-	ErrSocket = "States.Http.Socket"
+	ErrSocket = states.HTTPSocket
 	// ErrDataLimitExceeded: the response body exceeds [MaxResponseBytes].
-	ErrDataLimitExceeded = "States.DataLimitExceeded"
+	ErrDataLimitExceeded = states.DataLimitExceeded
 	// ErrRuntime: the Parameters cannot start the task. Like AWS, it is
 	// not matched by Retry or Catch.
-	ErrRuntime = "States.Runtime"
+	ErrRuntime = states.Runtime
 )
 
 // DefaultTimeout is AWS's HTTP Task socket timeout.
@@ -132,7 +134,7 @@ func (h *Handler) do(ctx context.Context, hr *http.Request, timeout time.Duratio
 	}
 	out := responseValue(resp, body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return task.Result{Err: &task.Error{Name: ErrStatusCodePrefix + strconv.Itoa(resp.StatusCode), Cause: out.JSON()}}
+		return task.Result{Err: &task.Error{Name: ErrStatusCodePrefix + states.Name(strconv.Itoa(resp.StatusCode)), Cause: out.JSON()}}
 	}
 	return task.Result{Output: out}
 }

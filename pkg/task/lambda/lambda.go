@@ -7,13 +7,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/expressd/expressd/pkg/internal/uuid"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/expressd/expressd/pkg/internal/uuid"
+	"github.com/expressd/expressd/pkg/states"
 
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/task/natstask"
@@ -24,24 +26,25 @@ import (
 // are function ARNs, arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER].
 const ResourceInvoke = "arn:aws:states:::lambda:invoke"
 
-// Error names reported by [Handler] besides the function's own errorType.
+// Error names reported by [Handler] besides the function's own errorType,
+// from the catalogue in package states.
 const (
 	// ErrResourceNotFound: the function maps to no target (or its
 	// SubjectPrefix subject has no responders).
-	ErrResourceNotFound = "Lambda.ResourceNotFoundException"
+	ErrResourceNotFound = states.LambdaResourceNotFound
 	// ErrUnknown: the function failed without an error type.
-	ErrUnknown = "Lambda.Unknown"
+	ErrUnknown = states.LambdaUnknown
 	// ErrServiceException: the target could not be reached (no responders
 	// on a mapped subject, connection refused or closed).
-	ErrServiceException = "Lambda.ServiceException"
+	ErrServiceException = states.LambdaServiceException
 	// ErrTimeout: no reply within the timeout; the cause is empty, as AWS
 	// reports a Lambda task timeout.
-	ErrTimeout = "States.Timeout"
+	ErrTimeout = states.Timeout
 	// ErrDataLimitExceeded: an HTTP target's reply exceeds MaxResponseBytes.
-	ErrDataLimitExceeded = "States.DataLimitExceeded"
+	ErrDataLimitExceeded = states.DataLimitExceeded
 	// ErrRuntime: the Parameters cannot start the task. Like AWS, it is
 	// not matched by Retry or Catch.
-	ErrRuntime = "States.Runtime"
+	ErrRuntime = states.Runtime
 )
 
 // Request and reply headers exchanged with targets.
@@ -239,7 +242,7 @@ func (h *Handler) Check(resource string, args value.Value) error {
 		}
 	}
 	if _, ok := h.resolve(f); !ok {
-		return fmt.Errorf("Lambda function %q has no mapping: add integrations.lambda.functions.%s (a NATS subject or a URL), or set integrations.lambda.subject_prefix", f.name, f.name)
+		return fmt.Errorf("the Lambda function %q has no mapping: add integrations.lambda.functions.%s (a NATS subject or a URL), or set integrations.lambda.subject_prefix", f.name, f.name)
 	}
 	return nil
 }
@@ -438,7 +441,7 @@ func (c *call) functionError(body []byte, code, desc string, isMicro bool) *task
 	v := natstask.BodyValue(body)
 	if v.Kind() == value.Object {
 		if et, ok := v.Get("errorType"); ok && et.Kind() == value.String && et.Str() != "" {
-			return &task.Error{Name: truncName(et.Str()), Cause: v.JSON()}
+			return &task.Error{Name: states.Name(truncName(et.Str())), Cause: v.JSON()}
 		}
 	}
 	if isMicro && code != "" {
@@ -446,7 +449,7 @@ func (c *call) functionError(body []byte, code, desc string, isMicro bool) *task
 			[]string{"errorMessage", "errorType", "requestId"},
 			[]value.Value{value.FromString(desc), value.FromString(code), value.FromString(c.requestID)},
 		)
-		return &task.Error{Name: truncName(code), Cause: cause.JSON()}
+		return &task.Error{Name: states.Name(truncName(code)), Cause: cause.JSON()}
 	}
 	return &task.Error{Name: ErrUnknown, Cause: "The cause could not be determined because Lambda did not return an error type. Returned payload: " + string(body)}
 }

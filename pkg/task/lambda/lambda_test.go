@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/task/lambda"
 	"github.com/expressd/expressd/pkg/task/natstask"
@@ -199,7 +200,8 @@ func TestInvoke(t *testing.T) {
 	tests := []struct {
 		name, resource, in string
 		want               string // the Payload (lambda:invoke) or result (legacy)
-		wantErr, wantCause string // cause: regexp
+		wantErr            states.Name
+		wantCause          string // cause: regexp
 	}{
 		{name: "name", resource: lambda.ResourceInvoke, in: `{"FunctionName":"echo","Payload":[1,"x"]}`, want: `[1,"x"]`},
 		{name: "full ARN", resource: lambda.ResourceInvoke, in: `{"FunctionName":"arn:aws:lambda:eu-west-1:222222222222:function:echo","Payload":true}`, want: `true`},
@@ -237,7 +239,8 @@ func TestInvoke(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res := invoke(t, h, tc.resource, tc.in, 0)
-			var name, cause string
+			var name states.Name
+			var cause string
 			if res.Err != nil {
 				name, cause = res.Err.Name, res.Err.Cause
 			}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/value"
 )
@@ -147,7 +148,7 @@ func ParseResponses(v value.Value) (*Responses, error) {
 				return nil, fmt.Errorf("/%s/Throw/Error: must be a non-empty string", key)
 			}
 			c, _ := thr.Get("Cause")
-			resp.Throw = &task.Error{Name: e.Str(), Cause: c.Str()}
+			resp.Throw = &task.Error{Name: states.Name(e.Str()), Cause: c.Str()}
 		default:
 			return nil, fmt.Errorf("/%s: needs Return or Throw", key)
 		}
@@ -228,12 +229,12 @@ func NewHandler(states map[string]*Responses) *Handler {
 func (h *Handler) Invoke(_ context.Context, req *task.Request, done func(task.Result)) {
 	r, ok := h.states[req.State]
 	if !ok {
-		done(task.Result{Err: &task.Error{Name: "States.Runtime", Cause: fmt.Sprintf("no mock for Task state %q (resource %s)%s", req.State, req.Resource, h.where())}})
+		done(task.Result{Err: &task.Error{Name: states.Runtime, Cause: fmt.Sprintf("no mock for Task state %q (resource %s)%s", req.State, req.Resource, h.where())}})
 		return
 	}
 	resp, ok := r.For(req.Invocation)
 	if !ok {
-		done(task.Result{Err: &task.Error{Name: "States.Runtime", Cause: fmt.Sprintf("the mock for Task state %q has no response for invocation %d (resource %s)%s", req.State, req.Invocation, req.Resource, h.where())}})
+		done(task.Result{Err: &task.Error{Name: states.Runtime, Cause: fmt.Sprintf("the mock for Task state %q has no response for invocation %d (resource %s)%s", req.State, req.Invocation, req.Resource, h.where())}})
 		return
 	}
 	if resp.Throw != nil {

@@ -134,7 +134,7 @@ func TestInvocationRanges(t *testing.T) {
 			r := invoke(t, h, tc.state, tc.n)
 			var got outcome
 			if r.Err != nil {
-				got = outcome{Error: r.Err.Name, Cause: r.Err.Cause}
+				got = outcome{Error: string(r.Err.Name), Cause: r.Err.Cause}
 			} else {
 				got = outcome{Output: r.Output.JSON()}
 			}

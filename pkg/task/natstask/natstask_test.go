@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/task/natstask"
 	"github.com/expressd/expressd/pkg/value"
@@ -112,7 +113,7 @@ func TestRequest(t *testing.T) {
 		name      string
 		in        string
 		want      string // JSON result when no error
-		wantErr   string
+		wantErr   states.Name
 		wantCause string // substring of the cause
 	}{
 		{name: "object", in: `{"Subject":"svc.echo","Payload":{"a":[1,2.50,"x"]}}`, want: `{"a":[1,2.50,"x"]}`},
@@ -261,7 +262,7 @@ func TestPublish(t *testing.T) {
 	tests := []struct {
 		name, in  string
 		want      string
-		wantErr   string
+		wantErr   states.Name
 		wantCause string
 	}{
 		{name: "first", in: `{"Subject":"orders.new","Payload":{"id":1},"Headers":{"X-Tag":"t"}}`, want: `{"Stream":"ORDERS","Sequence":1,"Duplicate":false}`},

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
@@ -24,31 +25,32 @@ const (
 	ResourcePublish = "arn:aws:states:::nats:publish"
 )
 
-// Error names reported by the handlers of this package (task.Error.Name).
+// Error names reported by the handlers of this package (task.Error.Name),
+// from the catalogue in package states.
 const (
 	// ErrNoResponders: no subscriber listens on the request subject.
-	ErrNoResponders = "NATS.NoResponders"
+	ErrNoResponders = states.NATSNoResponders
 	// ErrServiceErrorPrefix prefixes the error of a reply carrying the
 	// nats.go/micro error headers: "NATS.ServiceError.<Nats-Service-Error-Code>",
 	// so Retry and Catch can tell codes apart (like States.Http.StatusCode.<n>).
-	ErrServiceErrorPrefix = "NATS.ServiceError."
+	ErrServiceErrorPrefix = states.NATSServiceErrorPrefix
 	// ErrServiceError is the error of a micro error reply without a code.
-	ErrServiceError = "NATS.ServiceError"
+	ErrServiceError = states.NATSServiceError
 	// ErrTimeout: no reply (or no PubAck) within the timeout.
-	ErrTimeout = "States.Timeout"
+	ErrTimeout = states.Timeout
 	// ErrNoStream: a JetStream publish to a subject no stream captures.
-	ErrNoStream = "NATS.NoStream"
+	ErrNoStream = states.NATSNoStream
 	// ErrRequestFailed: the request could not be sent or was abandoned
 	// (connection closed, payload over the server's max_payload, Requester
 	// closed, context cancelled).
-	ErrRequestFailed = "NATS.RequestFailed"
+	ErrRequestFailed = states.NATSRequestFailed
 	// ErrPublishFailed: JetStream refused or lost the publish (API error
 	// such as a sealed stream, disconnect before the PubAck, too many
 	// pending publishes, Publisher closed).
-	ErrPublishFailed = "NATS.PublishFailed"
+	ErrPublishFailed = states.NATSPublishFailed
 	// ErrRuntime: the Parameters cannot start the task (missing or
 	// mistyped field). Like AWS, it is not matched by Retry or Catch.
-	ErrRuntime = "States.Runtime"
+	ErrRuntime = states.Runtime
 )
 
 // DefaultTimeout is the request reply timeout and the publish PubAck
@@ -376,7 +378,7 @@ func ServiceError(m *nats.Msg) *task.Error {
 	c, d := first(code), first(desc)
 	name := ErrServiceError
 	if c != "" {
-		name = truncName(ErrServiceErrorPrefix + c)
+		name = states.Name(truncName(string(ErrServiceErrorPrefix) + c))
 	}
 	cause := value.FromObject(
 		[]string{"Code", "Description", "Body"},
