@@ -23,6 +23,7 @@ import (
 
 	"github.com/expressd/expressd/pkg/engine"
 	"github.com/expressd/expressd/pkg/engine/natsjs"
+	"github.com/expressd/expressd/pkg/internal/redact"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/task/httptask"
 	"github.com/expressd/expressd/pkg/task/natstask"
@@ -222,7 +223,7 @@ func RunE2E(ctx context.Context, w *Workload, opts E2EOptions) (_ *E2EResult, er
 	}
 	res.Server = "embedded (file storage)"
 	if opts.URL != "" {
-		res.Server = redact(opts.URL)
+		res.Server = redact.URL(opts.URL)
 	}
 	lat := make([]time.Duration, 0, n)
 	first, last := int64(-1), int64(0)
@@ -290,7 +291,7 @@ func (r *e2eRun) connect() error {
 	}{{"daemon", &r.daemonNC}, {"load", &r.loadNC}, {"observer", &r.subNC}, {"service", &r.svcNC}} {
 		nc, err := nats.Connect(url, nats.Name("expressd-bench-"+c.name), nats.MaxReconnects(-1))
 		if err != nil {
-			return fmt.Errorf("connect to NATS %s: %w", redact(url), err)
+			return fmt.Errorf("connect to NATS %s: %w", redact.URL(url), err)
 		}
 		*c.nc = nc
 	}
@@ -640,14 +641,4 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// redact hides a password in a NATS URL.
-func redact(u string) string {
-	if at := bytes.LastIndexByte([]byte(u), '@'); at >= 0 {
-		if s := bytes.Index([]byte(u), []byte("://")); s >= 0 && s < at {
-			return u[:s+3] + "REDACTED" + u[at:]
-		}
-	}
-	return u
 }

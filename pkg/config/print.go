@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expressd/expressd/pkg/internal/redact"
 	"gopkg.in/yaml.v3"
 )
 
@@ -23,9 +24,9 @@ func (c *Config) Redacted() *Config {
 	if r.NATS.Token != "" {
 		r.NATS.Token = Redacted
 	}
-	r.NATS.URL = redactURLs(r.NATS.URL)
+	r.NATS.URL = redact.URL(r.NATS.URL)
 	for name, t := range r.Integrations.Lambda.Functions {
-		t.URL = redactURL(t.URL)
+		t.URL = redact.URL(t.URL)
 		r.Integrations.Lambda.Functions[name] = t
 	}
 	return r

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/expressd/expressd/pkg/internal/redact"
 )
 
 // subjectProblem returns what is wrong with the NATS subject s, or "".
@@ -109,12 +111,12 @@ func checkURLs(s string) string {
 	for i, raw := range servers(s) {
 		u, err := url.Parse(raw)
 		if raw == "" || err != nil || u.Host == "" {
-			return fmt.Sprintf("server %d %q is not a URL such as nats://host:4222", i+1, redactURL(raw))
+			return fmt.Sprintf("server %d %q is not a URL such as nats://host:4222", i+1, redact.URL(raw))
 		}
 		switch u.Scheme {
 		case "nats", "tls", "ws", "wss":
 		default:
-			return fmt.Sprintf("server %d %q: scheme must be nats, tls, ws or wss", i+1, redactURL(raw))
+			return fmt.Sprintf("server %d %q: scheme must be nats, tls, ws or wss", i+1, redact.URL(raw))
 		}
 	}
 	return ""
@@ -123,33 +125,9 @@ func checkURLs(s string) string {
 func checkHTTPURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return fmt.Sprintf("must be an http:// or https:// URL; got %q", redactURL(s))
+		return fmt.Sprintf("must be an http:// or https:// URL; got %q", redact.URL(s))
 	}
 	return ""
-}
-
-// redactURL masks the password of a URL's user info, and the user info as a
-// whole when it is a bare token (nats://TOKEN@host).
-func redactURL(s string) string {
-	at := strings.LastIndex(s, "@")
-	scheme := strings.Index(s, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return s
-	}
-	info := s[scheme+3 : at]
-	if user, _, ok := strings.Cut(info, ":"); ok {
-		return s[:scheme+3] + user + ":" + Redacted + s[at:]
-	}
-	return s[:scheme+3] + Redacted + s[at:]
-}
-
-// redactURLs applies redactURL to each server of a comma-separated list.
-func redactURLs(s string) string {
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		parts[i] = redactURL(p)
-	}
-	return strings.Join(parts, ",")
 }
 
 // looksLikeSeed reports whether s is an nkey seed rather than a file name:

@@ -11,7 +11,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/expressd/expressd/pkg/config"
 	"github.com/expressd/expressd/pkg/engine"
 	"github.com/expressd/expressd/pkg/engine/natsjs"
+	"github.com/expressd/expressd/pkg/internal/redact"
 	"github.com/expressd/expressd/pkg/sinks"
 	"github.com/expressd/expressd/pkg/sinks/natssink"
 	"github.com/expressd/expressd/pkg/states"
@@ -70,13 +70,28 @@ func (d *Daemon) Problems() []string {
 	return d.binding.Problems()
 }
 
+// Option tunes Start for a caller other than `expressd serve`.
+type Option func(*options)
+
+type options struct {
+	workers int
+}
+
+// WithWorkers sets the number of engine loops (default GOMAXPROCS), as
+// `expressd bench e2e --workers` does.
+func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
+
 // Start wires a loaded config ([config.Load]) into running parts and
 // returns once every machine is consuming and the HTTP listener (when
 // enabled) accepts connections. On error everything started so far is
 // stopped. A nil log discards the daemon's own log lines.
-func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon, err error) {
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (_ *Daemon, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	var o options
+	for _, f := range opts {
+		f(&o)
 	}
 	// d is not the named result: `return nil, err` would nil it before the
 	// deferred cleanup runs.
@@ -119,6 +134,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon
 	}
 	d.binding, err = natsjs.Start(ctx, natsjs.Options{
 		Conn:     d.nc,
+		Workers:  o.workers,
 		Machines: machines,
 		Replicas: cfg.NATS.Replicas,
 		Engine: engine.Options{Region: cfg.Region, Account: cfg.Account,
@@ -201,7 +217,7 @@ func (d *Daemon) connect(cfg *config.Config) error {
 	}
 	nc, err := nats.Connect(d.natsURL, opts...)
 	if err != nil {
-		return fmt.Errorf("cannot reach NATS at %s: %w", RedactURL(d.natsURL), connectError(d.natsURL, err))
+		return fmt.Errorf("cannot reach NATS at %s: %w", redact.URL(d.natsURL), connectError(d.natsURL, err))
 	}
 	d.nc = nc
 	return nil
@@ -434,19 +450,6 @@ func (t traceTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
-// RedactURL hides passwords in NATS URLs for messages.
-func RedactURL(u string) string {
-	parts := strings.Split(u, ",")
-	for i, p := range parts {
-		if at := strings.LastIndex(p, "@"); at >= 0 {
-			if scheme := strings.Index(p, "://"); scheme >= 0 && scheme < at {
-				parts[i] = p[:scheme+3] + "REDACTED" + p[at:]
-			}
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
 // GCPercent is the garbage collector target of the daemon when GOGC
 // is not set: the live heap of a running daemon is small (events in flight,
 // parked executions), and at the default of 100 a busy daemon collects so
@@ -462,3 +465,7 @@ func SetGC() {
 		debug.SetGCPercent(GCPercent)
 	}
 }
+
+// RedactURL hides the user info and query of each URL in s (see
+// pkg/internal/redact), for commands that print server URLs.
+func RedactURL(s string) string { return redact.URL(s) }

@@ -42,6 +42,9 @@ func startEmbedded(e *config.Embedded, log *slog.Logger) (*server.Server, error)
 	} else {
 		ln.Close()
 	}
+	if port == 0 {
+		port = -1 // a free port, chosen by the server (nats-server's 0 means 4222)
+	}
 	ns, err := server.NewServer(&server.Options{
 		ServerName: "expressd",
 		Host:       host,

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expressd/expressd/pkg/internal/redact"
 	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/value"
@@ -152,16 +153,7 @@ func socketError(hr *http.Request, err error) task.Result {
 		err = ue.Err
 	}
 	return task.Result{Err: &task.Error{Name: ErrSocket,
-		Cause: "The HTTP request " + hr.Method + " " + redact(hr.URL) + " " + what + ": " + err.Error()}}
-}
-
-// redact drops the query string and user info: they may hold secrets.
-func redact(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	c.ForceQuery = false
-	return c.String()
+		Cause: "The HTTP request " + hr.Method + " " + redact.URL(hr.URL.String()) + " " + what + ": " + err.Error()}}
 }
 
 // responseValue builds AWS's response object:

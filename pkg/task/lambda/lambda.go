@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expressd/expressd/pkg/internal/redact"
 	"github.com/expressd/expressd/pkg/internal/uuid"
 	"github.com/expressd/expressd/pkg/states"
 
@@ -403,7 +404,7 @@ func (c *call) viaHTTP(ctx context.Context, target string, payload []byte, timeo
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		c.done(task.Result{Err: &task.Error{Name: ErrServiceException, Cause: "function " + c.fn.name + ": POST " + redact(hr.URL) + ": " + err.Error()}})
+		c.done(task.Result{Err: &task.Error{Name: ErrServiceException, Cause: "function " + c.fn.name + ": POST " + redact.URL(hr.URL.String()) + ": " + err.Error()}})
 		return
 	}
 	if len(body) > MaxResponseBytes {
@@ -416,13 +417,6 @@ func (c *call) viaHTTP(ctx context.Context, target string, payload []byte, timeo
 		return
 	}
 	c.done(c.success(body))
-}
-
-func redact(u *url.URL) string {
-	v := *u
-	v.User = nil
-	v.RawQuery = ""
-	return v.String()
 }
 
 func (c *call) resource() string {
