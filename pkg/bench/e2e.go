@@ -9,24 +9,24 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/expressd/expressd/pkg/config"
+	"github.com/expressd/expressd/pkg/daemon"
 	"github.com/expressd/expressd/pkg/engine"
 	"github.com/expressd/expressd/pkg/engine/natsjs"
 	"github.com/expressd/expressd/pkg/internal/redact"
 	"github.com/expressd/expressd/pkg/task"
-	"github.com/expressd/expressd/pkg/task/httptask"
-	"github.com/expressd/expressd/pkg/task/natstask"
+	"github.com/expressd/expressd/pkg/telemetry"
 	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
 )
@@ -96,16 +96,13 @@ type e2eRun struct {
 	w    *Workload
 	log  *slog.Logger
 
-	dir      string
-	ns       *server.Server
-	daemonNC *nats.Conn // the binding and task calls (as the daemon would)
-	loadNC   *nats.Conn // event publisher
-	subNC    *nats.Conn // result observer
-	svcNC    *nats.Conn // the echo service
-	svc      micro.Service
-	req      *natstask.Requester
-	pub      *natstask.Publisher
-	binding  *natsjs.Binding
+	dir    string
+	cfg    *config.Config
+	d      *daemon.Daemon // the daemon exactly as `expressd serve` runs it
+	loadNC *nats.Conn     // event publisher
+	subNC  *nats.Conn     // result observer
+	svcNC  *nats.Conn     // the echo service
+	svc    micro.Service
 
 	machine, stream, subject, results string
 
@@ -124,10 +121,11 @@ type e2eRun struct {
 }
 
 // RunE2E runs the workload end to end: events published to JetStream, the
-// real binding (durable pull consumer, engine workers, results stored with
-// PubAcks, then acks), results observed on the results subject. It checks
-// the workload's output once through an engine with the same integrations
-// before publishing.
+// daemon package as `expressd serve` runs it (the same config defaults, task
+// integrations, telemetry and binding: durable pull consumer, engine
+// workers, results stored with PubAcks, then acks), results observed on the
+// results subject. It checks the workload's output once through an engine
+// with the same integrations before publishing.
 func RunE2E(ctx context.Context, w *Workload, opts E2EOptions) (_ *E2EResult, err error) {
 	if opts.Events <= 0 {
 		opts.Events = 100_000
@@ -155,32 +153,19 @@ func RunE2E(ctx context.Context, w *Workload, opts E2EOptions) (_ *E2EResult, er
 	r.stream = "EXPRESSD_BENCH_" + suffix
 	r.subject = "expressd-bench." + suffix + ".events"
 	r.results = natsjs.ResultsPrefix + r.machine
-	if err := r.connect(); err != nil {
+	if err := r.start(ctx); err != nil {
 		return nil, err
 	}
-	reg, err := r.integrations()
+	reg, req, err := daemon.TaskRegistry(r.cfg, r.loadNC, telemetry.Nop{})
 	if err != nil {
 		return nil, err
 	}
+	defer func() { _ = req.Close() }()
 	prog, err := w.Compile(r.machine, reg)
 	if err != nil {
 		return nil, err
 	}
 	perExec, err := r.precheck(ctx, prog, reg)
-	if err != nil {
-		return nil, err
-	}
-	r.binding, err = natsjs.Start(ctx, natsjs.Options{
-		Conn:    r.daemonNC,
-		Workers: opts.Workers,
-		Machines: []natsjs.Machine{{
-			Name: r.machine, Program: prog, Tasks: reg, Concurrency: opts.Concurrency,
-			Trigger: &natsjs.Trigger{Stream: r.stream, Subjects: []string{r.subject}, Consumer: "bench",
-				MaxDeliver: 5, AckWait: 30 * time.Second},
-		}},
-		Engine: engine.Options{},
-		Logger: r.log,
-	})
 	if err != nil {
 		return nil, err
 	}
@@ -255,40 +240,56 @@ func RunE2E(ctx context.Context, w *Workload, opts E2EOptions) (_ *E2EResult, er
 		return nil, err
 	}
 	res.Lost = int64(n) - res.Stored
-	if opts.Keep && r.dir != "" {
-		res.StoreDir = r.dir
+	if opts.Keep && r.dir != "" && opts.URL == "" {
+		res.StoreDir = filepath.Join(r.dir, "nats")
 	}
 	return res, nil
 }
 
-// connect starts the embedded server (unless opts.URL) and opens the
-// connections: the daemon's, the publisher's, the observer's, the service's.
-func (r *e2eRun) connect() error {
-	url := r.opts.URL
-	if url == "" {
-		dir, err := os.MkdirTemp("", "expressd-bench-")
-		if err != nil {
-			return err
-		}
-		r.dir = dir
-		ns, err := server.NewServer(&server.Options{
-			ServerName: "expressd-bench", Host: "127.0.0.1", Port: -1,
-			JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true, MaxPayload: 8 << 20,
-		})
-		if err != nil {
-			return fmt.Errorf("embedded NATS: %w", err)
-		}
-		ns.Start()
-		r.ns = ns
-		if !ns.ReadyForConnections(30 * time.Second) {
-			return errors.New("embedded NATS: not ready after 30s")
-		}
-		url = ns.ClientURL()
+// start writes the workload's definition into a config as a user would
+// (embedded server on a free loopback port with file storage in a
+// temporary folder, or the external URL; logging off; the workload's
+// machine with the bench's concurrency), starts the daemon with it, and
+// opens the bench's own connections: the publisher's, the observer's and
+// the echo service's.
+func (r *e2eRun) start(ctx context.Context) error {
+	dir, err := os.MkdirTemp("", "expressd-bench-")
+	if err != nil {
+		return err
 	}
+	r.dir = dir
+	def := filepath.Join(dir, r.machine+".asl.json")
+	if err := os.WriteFile(def, r.w.Def, 0o644); err != nil {
+		return err
+	}
+	cfg := &config.Config{
+		HTTP:     config.HTTP{Listen: config.ListenOff},
+		Logging:  config.Logging{Level: "OFF"},
+		Shutdown: config.Shutdown{DrainTimeout: 10 * time.Second},
+		Machines: []config.Machine{{
+			Name: r.machine, Definition: def, Concurrency: r.opts.Concurrency, Timeout: config.MaxTimeout,
+			Trigger: &config.Trigger{Stream: r.stream, Subjects: []string{r.subject}, Consumer: "bench",
+				MaxDeliver: 5, AckWait: 30 * time.Second},
+		}},
+	}
+	if r.opts.URL != "" {
+		cfg.NATS.URL = r.opts.URL
+	} else {
+		cfg.NATS.Embedded = &config.Embedded{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats")}
+	}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("bench config: %w", err)
+	}
+	r.cfg = cfg
+	if r.d, err = daemon.Start(ctx, cfg, r.log, daemon.WithWorkers(r.opts.Workers)); err != nil {
+		return err
+	}
+	url := r.d.NATSURL()
 	for _, c := range []struct {
 		name string
 		nc   **nats.Conn
-	}{{"daemon", &r.daemonNC}, {"load", &r.loadNC}, {"observer", &r.subNC}, {"service", &r.svcNC}} {
+	}{{"load", &r.loadNC}, {"observer", &r.subNC}, {"service", &r.svcNC}} {
 		nc, err := nats.Connect(url, nats.Name("expressd-bench-"+c.name), nats.MaxReconnects(-1))
 		if err != nil {
 			return fmt.Errorf("connect to NATS %s: %w", redact.URL(url), err)
@@ -301,37 +302,6 @@ func (r *e2eRun) connect() error {
 	}
 	r.svc = svc
 	return r.svcNC.Flush()
-}
-
-// integrations builds the task registry as `expressd serve` does
-// (nats:request, nats:publish, http:invoke), with default timeouts.
-func (r *e2eRun) integrations() (*task.Registry, error) {
-	req, err := natstask.NewRequest(r.daemonNC)
-	if err != nil {
-		return nil, err
-	}
-	r.req = req
-	pub, err := natstask.NewPublish(r.daemonNC)
-	if err != nil {
-		return nil, err
-	}
-	r.pub = pub
-	reg := &task.Registry{}
-	client := &http.Client{Timeout: 30 * time.Second}
-	for _, x := range []struct {
-		name  string
-		match task.Match
-		h     task.Handler
-	}{
-		{"nats:request", natstask.MatchRequest, req},
-		{"nats:publish", natstask.MatchPublish, pub},
-		{"http:invoke", httptask.Match, httptask.New(httptask.WithClient(client))},
-	} {
-		if err := reg.Register(x.name, x.match, x.h); err != nil {
-			return nil, err
-		}
-	}
-	return reg, nil
 }
 
 // precheck runs one execution through an engine with the same
@@ -594,16 +564,8 @@ func (r *e2eRun) check(body []byte, stored []bool, res *E2EResult) {
 // deletes the bench's trigger stream and purges its results.
 func (r *e2eRun) close() error {
 	var errs []error
-	if r.binding != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		r.binding.Stop(ctx)
-		cancel()
-	}
-	if r.req != nil {
-		_ = r.req.Close()
-	}
-	if r.pub != nil {
-		r.pub.Close()
+	if r.d != nil {
+		r.d.Stop(10 * time.Second) // before its stream goes: it would wait for it to come back
 	}
 	if r.svc != nil {
 		_ = r.svc.Stop()
@@ -620,14 +582,10 @@ func (r *e2eRun) close() error {
 			cancel()
 		}
 	}
-	for _, nc := range []*nats.Conn{r.daemonNC, r.loadNC, r.subNC, r.svcNC} {
+	for _, nc := range []*nats.Conn{r.loadNC, r.subNC, r.svcNC} {
 		if nc != nil {
 			nc.Close()
 		}
-	}
-	if r.ns != nil {
-		r.ns.Shutdown()
-		r.ns.WaitForShutdown()
 	}
 	if r.dir != "" && !r.opts.Keep {
 		if err := os.RemoveAll(r.dir); err != nil {
