@@ -6,19 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// corpusDir returns the AWS-recorded conformance cases directory, or "".
-func corpusDir() string {
-	if d := os.Getenv("EXPRESSD_CONFORMANCE_DIR"); d != "" {
-		return d
-	}
-	d := filepath.Join("..", "..", "..", "shared", "conformance", "cases")
-	if _, err := os.Stat(d); err != nil {
-		return ""
-	}
-	return d
-}
+	"github.com/expressd/expressd/pkg/internal/corpus"
+)
 
 type corpusCase struct {
 	Name       string          `json:"name"`
@@ -69,10 +59,7 @@ var syntaxOnly = map[string]string{
 }
 
 func TestConformanceValidation(t *testing.T) {
-	dir := corpusDir()
-	if dir == "" {
-		t.Skip("conformance corpus not found; set EXPRESSD_CONFORMANCE_DIR")
-	}
+	dir := corpus.Conformance(t)
 	cases := readCases(t, filepath.Join(dir, "validation"))
 	if len(cases) == 0 {
 		t.Skip("no validation cases in " + dir)
@@ -109,10 +96,7 @@ var unsupported = map[string]string{
 // execution case: they all ran on AWS, so each must be valid. This catches
 // over-strict rules.
 func TestConformanceExecutionsValid(t *testing.T) {
-	dir := corpusDir()
-	if dir == "" {
-		t.Skip("conformance corpus not found; set EXPRESSD_CONFORMANCE_DIR")
-	}
+	dir := corpus.Conformance(t)
 	areas, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/expressd/expressd/pkg/internal/corpus"
 )
 
 func FuzzDecode(f *testing.F) {
@@ -12,7 +14,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("StartAt: A\nStates:\n  A: {Type: Pass, End: true, Result: &r {a: [1, *r]}}\n"))
 	f.Add([]byte("StartAt: A\nStates:\n  A:\n    <<: {Type: Succeed}\n    Comment: x\n"))
 	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Map","Parameters":{},"Iterator":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`))
-	if dir := corpusDir(); dir != "" {
+	if dir := corpus.ConformanceSeeds(f); dir != "" {
 		files, _ := filepath.Glob(filepath.Join(dir, "*", "*.json"))
 		for i, file := range files {
 			if i%4 != 0 && filepath.Base(filepath.Dir(file)) == "choice" {

@@ -13,29 +13,18 @@ import (
 	"github.com/expressd/expressd/pkg/asl"
 	"github.com/expressd/expressd/pkg/compile"
 	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/internal/corpus"
 	"github.com/expressd/expressd/pkg/states"
 	"github.com/expressd/expressd/pkg/task"
 	"github.com/expressd/expressd/pkg/value"
 	"github.com/expressd/expressd/pkg/vm"
 )
 
-// conformanceDir returns the AWS-recorded corpus, or "" when absent.
-func conformanceDir() string {
-	if d := os.Getenv("EXPRESSD_CONFORMANCE_DIR"); d != "" {
-		return d
-	}
-	d := filepath.Join("..", "..", "..", "shared", "conformance", "cases")
-	if _, err := os.Stat(d); err != nil {
-		return ""
-	}
-	return d
-}
-
 // definitionSeeds returns the definitions of the conformance corpus (as
 // JSON text) and of testdata/*.asl.json.
 func definitionSeeds(tb testing.TB) [][]byte {
 	var seeds [][]byte
-	if dir := conformanceDir(); dir != "" {
+	if dir := corpus.ConformanceSeeds(tb); dir != "" {
 		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
 				return err

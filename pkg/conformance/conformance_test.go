@@ -3,43 +3,47 @@ package conformance
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/expressd/expressd/pkg/internal/corpus"
 )
 
-// corpusDir is the AWS-recorded corpus, read at test time and never copied
-// into this repository. EXPRESSD_CONFORMANCE_DIR overrides it.
-func corpusDir() string {
-	if d := os.Getenv("EXPRESSD_CONFORMANCE_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "..", "shared", "conformance", "cases")
+// knownFailure is why a listed case fails, and what its failure says.
+type knownFailure struct {
+	reason string
+	expect string // text the failure must contain ("" for none)
 }
 
 // loadKnownFailures reads known_failures.txt: one case id per line, grouped
-// under "# reason" comment lines.
-func loadKnownFailures(t *testing.T) map[string]string {
+// under "# reason" comment lines, each group with an "#! expect: text" line.
+func loadKnownFailures(t *testing.T) map[string]knownFailure {
 	f, err := os.Open("known_failures.txt")
 	if err != nil {
 		if os.IsNotExist(err) {
-			return map[string]string{}
+			return map[string]knownFailure{}
 		}
 		t.Fatal(err)
 	}
 	defer f.Close()
-	known := map[string]string{}
-	reason := ""
+	known := map[string]knownFailure{}
+	var group knownFailure
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
 		case line == "":
+		case strings.HasPrefix(line, "#! expect:"):
+			group.expect = strings.TrimSpace(strings.TrimPrefix(line, "#! expect:"))
 		case strings.HasPrefix(line, "#"):
-			reason = strings.TrimSpace(strings.TrimPrefix(line, "#"))
+			group = knownFailure{reason: strings.TrimSpace(strings.TrimPrefix(line, "#"))}
 		default:
-			known[line] = reason
+			if group.expect == "" {
+				t.Errorf("known_failures.txt: %s: its group (%s) has no \"#! expect:\" line", line, group.reason)
+			}
+			known[line] = group
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -52,10 +56,7 @@ func loadKnownFailures(t *testing.T) map[string]string {
 // known_failures.txt must fail (so the list only shrinks); every other case
 // must pass.
 func TestAWSCorpus(t *testing.T) {
-	dir := corpusDir()
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("AWS conformance corpus not found at %s (set EXPRESSD_CONFORMANCE_DIR): skipped", dir)
-	}
+	dir := corpus.Conformance(t)
 	cases, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -73,12 +74,15 @@ func TestAWSCorpus(t *testing.T) {
 				nonJSONataPassed++
 			}
 		}
-		reason, isKnown := known[c.ID]
+		kf, isKnown := known[c.ID]
 		switch {
 		case err == nil && isKnown:
-			unexpected = append(unexpected, c.ID+": passes now; remove it from known_failures.txt ("+reason+")")
+			unexpected = append(unexpected, c.ID+": passes now; remove it from known_failures.txt ("+kf.reason+")")
 		case err != nil && !isKnown:
 			unexpected = append(unexpected, c.File+": "+c.Name+": "+err.Error())
+		case err != nil && !strings.Contains(err.Error(), kf.expect):
+			unexpected = append(unexpected, c.ID+": fails differently from its known_failures.txt group ("+kf.reason+
+				"): want a failure containing "+strconv.Quote(kf.expect)+", got: "+err.Error())
 		}
 		if err == nil {
 			passed++

@@ -8,22 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/expressd/expressd/pkg/internal/corpus"
 	"github.com/expressd/expressd/pkg/value"
 )
-
-// corpusDir returns the folder of AWS-recorded intrinsic cases, or "" when it
-// is absent. EXPRESSD_CONFORMANCE_DIR points at the "cases" folder.
-func corpusDir() string {
-	dir := os.Getenv("EXPRESSD_CONFORMANCE_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "conformance", "cases")
-	}
-	dir = filepath.Join(dir, "intrinsics")
-	if _, err := os.Stat(dir); err != nil {
-		return ""
-	}
-	return dir
-}
 
 type corpusCase struct {
 	file       string
@@ -35,10 +22,7 @@ type corpusCase struct {
 }
 
 func loadCorpus(t testing.TB) []corpusCase {
-	dir := corpusDir()
-	if dir == "" {
-		t.Skip("conformance corpus not found; set EXPRESSD_CONFORMANCE_DIR to its cases folder")
-	}
+	dir := filepath.Join(corpus.Conformance(t), "intrinsics")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/expressd/expressd/pkg/internal/corpus"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -46,7 +47,7 @@ func FuzzIntrinsic(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	if dir := corpusDir(); dir != "" {
+	if dir := corpus.ConformanceSeeds(f); dir != "" {
 		for _, c := range loadCorpus(f) {
 			for _, s := range c.calls() {
 				f.Add(s)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/expressd/expressd/pkg/internal/corpus"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -361,11 +362,8 @@ func ExamplePath_Set() {
 // corpusPaths collects strings that look like paths from the AWS conformance
 // corpus. It returns nil when the corpus is absent.
 func corpusPaths(tb testing.TB) []string {
-	dir := os.Getenv("EXPRESSD_CONFORMANCE_DIR")
+	dir := corpus.ConformanceSeeds(tb)
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "conformance", "cases")
-	}
-	if _, err := os.Stat(dir); err != nil {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -407,19 +405,19 @@ func corpusPaths(tb testing.TB) []string {
 	return out
 }
 
-// TestCorpusPathsParse checks that every path-like string in the corpus
-// definitions parses.
+// TestCorpusPathsParse checks that every path-like string of the corpus
+// definitions parses: all of them are paths AWS accepted.
 func TestCorpusPathsParse(t *testing.T) {
+	corpus.Conformance(t) // skip (or fail under CI) without the corpus
 	paths := corpusPaths(t)
-	if paths == nil {
-		t.Skip("conformance corpus not found; set EXPRESSD_CONFORMANCE_DIR")
+	if len(paths) < 100 {
+		t.Fatalf("only %d paths found in the corpus", len(paths))
 	}
 	for _, s := range paths {
 		if _, err := Parse(s); err != nil {
-			t.Logf("%q: %v", s, err)
+			t.Errorf("%q: %v", s, err)
 		}
 	}
-	t.Logf("%d corpus paths", len(paths))
 }
 
 var fuzzDocs = []value.Value{
