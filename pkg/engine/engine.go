@@ -205,8 +205,9 @@ type root struct {
 	inflight    int32 // task calls in flight (counted in Engine.tasks)
 	invocations map[uint32]int
 	transitions int64
-	deadline    *timer // the execution cap, removed when the execution ends
-	log         *logger
+	deadline    *timer          // the execution cap, removed when the execution ends
+	log         *logger         // &logMem when the execution logs, else nil
+	logMem      logger          // in the root's own allocation: logging costs none
 	tctx        context.Context // carries the execution's trace span
 	span        telemetry.Span
 }
@@ -349,7 +350,8 @@ func (en *Engine) start(s Start) {
 	en.opts.Metrics.InFlight(machine, 1)
 	rt.tctx, rt.span = en.opts.Tracer.StartExecution(context.Background(), machine, name, s.Trace)
 	if s.Logging != nil && s.Logging.Level != LevelOff && s.Logging.Emit != nil {
-		rt.log = &logger{cfg: s.Logging, arn: rt.ctx.ExecutionID, machine: machine}
+		rt.logMem = logger{cfg: s.Logging, arn: rt.ctx.ExecutionID, machine: machine}
+		rt.log = &rt.logMem
 		r.e.SetEventCounter(&rt.log.next)
 		en.logExecutionStarted(r)
 	}

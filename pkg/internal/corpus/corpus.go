@@ -20,6 +20,7 @@ import (
 const (
 	ConformanceEnv = "EXPRESSD_CONFORMANCE_DIR" // the conformance "cases" folder
 	JSONataEnv     = "EXPRESSD_JSONATA_SUITE_DIR"
+	BenchEnv       = "EXPRESSD_SHARED_BENCH_DIR"
 )
 
 // Conformance returns the conformance corpus's cases folder, or skips tb
@@ -36,6 +37,12 @@ func ConformanceSeeds(tb testing.TB) string {
 		tb.Fatalf("CI=true: the conformance corpus is missing (../shared/conformance/cases or %s)", ConformanceEnv)
 	}
 	return dir
+}
+
+// Bench returns ../shared/bench (the reference workload's canonical
+// copy), or skips tb (fails it under CI=true) when absent.
+func Bench(tb testing.TB) string {
+	return require(tb, find(BenchEnv, "bench"), "the shared bench workloads", BenchEnv)
 }
 
 // JSONataSuite returns the JSONata reference suite's folder (with groups/
