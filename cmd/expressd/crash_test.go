@@ -96,15 +96,33 @@ func buildExpressd(t *testing.T) string {
 }
 
 // freePort returns a loopback port that was free a moment ago.
+// The kernel may hand the same free port out twice in a row (it was free
+// both times): freePort never returns a port it returned before in this
+// process, or two servers of one test would fight over it (seen: NATS and
+// HTTP of one config on one port).
+var (
+	portsMu sync.Mutex
+	ports   = map[int]bool{}
+)
+
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !ports[port] {
+			ports[port] = true
+			return port
+		}
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
+	t.Fatal("no new free port after 100 tries")
+	return 0
 }
 
 // child is one `expressd serve` process.
