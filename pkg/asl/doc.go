@@ -14,7 +14,7 @@
 // Place in the pipeline: definition text → asl → pkg/compile → pkg/vm.
 // Paths, intrinsic functions and JSONata expressions are only checked for
 // their JSON shape here; pkg/compile parses them. So asl imports only
-// pkg/value, the standard library and gopkg.in/yaml.v3; it must not import
+// pkg/value, the standard library and go.yaml.in/yaml/v3; it must not import
 // pkg/jsonpath, pkg/intrinsic, pkg/jsonata, pkg/compile or anything later.
 //
 // Concurrency: Decode, Validate and Load are safe for concurrent use. A

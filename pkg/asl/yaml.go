@@ -2,12 +2,12 @@ package asl
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/expressd/expressd/pkg/internal/yamlerr"
 	"github.com/expressd/expressd/pkg/value"
 )
 
@@ -24,20 +24,13 @@ type yamlConv struct {
 // ("a":1, is six bytes), so a YAML definition may not expand beyond that.
 const maxYAMLNodes = MaxDefinitionBytes / 4
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
-
 // parseYAML decodes a YAML definition. It returns nil and a diagnostic when
 // the text is not YAML.
 func parseYAML(file string, data []byte) (*Node, Diagnostics) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg := err.Error()
-		d := Diagnostic{File: file, Code: CodeInvalidJSON, Msg: strings.TrimPrefix(msg, "yaml: ")}
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			d.Pos.Line, _ = strconv.Atoi(m[1])
-			d.Msg = msg[len(m[0]):]
-		}
-		return nil, Diagnostics{d}
+		line, msg := yamlerr.Locate(data, err)
+		return nil, Diagnostics{{File: file, Code: CodeInvalidJSON, Pos: Pos{Line: line}, Msg: msg}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, Diagnostics{{File: file, Code: CodeSchema, Msg: "Definition must be a valid JSON object"}}

@@ -180,8 +180,8 @@ func TestDecodeErrors(t *testing.T) {
 			`c.yaml:1:9: region: must be a string, got a boolean`,
 			`c.yaml:2:10: account: must be a string, got a list`,
 			`c.yaml:3:12: shutdown.x: unknown key "x" (known keys: drain_timeout)`}},
-		{"yaml syntax", "nats:\n  url: a\n b: c\n", []string{
-			`c.yaml:2: invalid YAML: did not find expected key`}},
+		{"yaml syntax (the line that goes wrong, not the mapping it is in)", "nats:\n  url: a\n b: c\n", []string{
+			`c.yaml:3: invalid YAML: did not find expected key`}},
 		{"two documents", "region: us-east-1\n---\nregion: eu-west-1\n", []string{
 			`c.yaml:2:1: a config file holds one YAML document; found a second one`}},
 		{"root not a mapping", "- a\n", []string{

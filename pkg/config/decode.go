@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/expressd/expressd/pkg/internal/yamlerr"
+	"go.yaml.in/yaml/v3"
 )
 
 // Parse decodes the YAML config data strictly: an unknown or duplicate key,
@@ -27,13 +27,13 @@ func Parse(file string, data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return c, nil // an empty file is an empty config; Validate says what is missing
 		}
-		return nil, ErrorList{syntaxError(file, err)}
+		return nil, ErrorList{syntaxError(file, data, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		d.errorf(&extra, "", "a config file holds one YAML document; found a second one")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, ErrorList{syntaxError(file, err)}
+		return nil, ErrorList{syntaxError(file, data, err)}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
@@ -46,17 +46,12 @@ func Parse(file string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // syntaxError converts a yaml.v3 error ("yaml: line 3: mapping values are
-// not allowed in this context") to an Error with the line.
-func syntaxError(file string, err error) *Error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+// not allowed in this context") to an Error at the line where the text
+// goes wrong (see pkg/internal/yamlerr).
+func syntaxError(file string, data []byte, err error) *Error {
+	line, msg := yamlerr.Locate(data, err)
+	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
 }
 
 // decoder walks a yaml.Node tree against the spec table.

@@ -1,6 +1,6 @@
 package config
 
-import "gopkg.in/yaml.v3"
+import "go.yaml.in/yaml/v3"
 
 // ApplyDefaults fills every key that was left out with its default (see
 // [Reference]) and resolves relative input paths (definitions, creds, nkey

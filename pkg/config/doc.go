@@ -18,7 +18,7 @@
 //
 // Place in the pipeline: cmd/expressd calls Load and hands the parts of the
 // Config to the registries, the engine and engine/natsjs. config imports
-// only the standard library and gopkg.in/yaml.v3; it must not import any
+// only the standard library and go.yaml.in/yaml/v3; it must not import any
 // other expressd package (the sinks package compiles the jq filters, the
 // task packages resolve the lambda mapping, asl checks the definitions).
 //

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/expressd/expressd/pkg/internal/redact"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Redacted returns a deep copy of c with secrets replaced by [Redacted]:
