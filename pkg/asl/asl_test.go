@@ -43,7 +43,7 @@ func TestDecodeSyntax(t *testing.T) {
 		{"not an object", "a.json", `[1]`, []string{`a.json:1:1: /: Definition must be a valid JSON object`}},
 		{"duplicate member", "a.json", `{"StartAt":"A","StartAt":"B","States":{"A":{"Type":"Succeed"}}}`,
 			[]string{`a.json:1:16: /StartAt: duplicate member name "StartAt"`}},
-		{"yaml syntax", "a.yaml", "StartAt: A\nStates:\n  A: {Type: Pass\n", []string{`a.yaml:2: /: did not find expected ',' or '}'`}},
+		{"yaml syntax", "a.yaml", "StartAt: A\nStates:\n  A: {Type: Pass\n", []string{`a.yaml:3: /: did not find expected ',' or '}'`}},
 		{"yaml non-string key", "a.yaml", "StartAt: A\nStates:\n  A: {Type: Succeed}\n1: x\n",
 			[]string{`a.yaml:4:1: /: mapping keys must be strings`}},
 		{"yaml duplicate", "a.yaml", "StartAt: A\nStartAt: B\nStates:\n  A: {Type: Succeed}\n",
