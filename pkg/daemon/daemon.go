@@ -29,7 +29,7 @@ import (
 	"github.com/expressd/expressd/pkg/task/lambda"
 	"github.com/expressd/expressd/pkg/task/natstask"
 	"github.com/expressd/expressd/pkg/telemetry"
-	oteltel "github.com/expressd/expressd/pkg/telemetry/otel"
+	"github.com/expressd/expressd/pkg/telemetry/oteltel"
 )
 
 // Daemon is a running `expressd serve`: the NATS server (when embedded),

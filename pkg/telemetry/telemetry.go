@@ -1,7 +1,7 @@
 // Package telemetry is the small metrics and tracing facade the engine,
 // the JetStream binding and the sinks report to. It has no dependencies:
 // the OpenTelemetry implementation (Prometheus /metrics, OTLP traces) lives
-// in telemetry/otel, and Nop is the default.
+// in telemetry/oteltel, and Nop is the default.
 //
 // Implementations must be safe for concurrent use and cheap: they are
 // called on the execution hot path (a counter add per execution, never per

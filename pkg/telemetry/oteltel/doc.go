@@ -3,13 +3,13 @@
 // through the OTel Prometheus exporter, and spans sent to an OTLP/HTTP
 // collector when one is configured.
 //
-// The package is named oteltel, not otel, so that it never clashes with
-// go.opentelemetry.io/otel in a file that imports both; its directory is
-// pkg/telemetry/otel as the layout plans.
+// The package (and its directory) is named oteltel, not otel, so that it
+// never clashes with go.opentelemetry.io/otel in a file that imports both,
+// and its importers need no alias.
 //
 // # Place
 //
-// cmd/expressd builds one [Telemetry] with [New] from the configuration,
+// pkg/daemon builds one [Telemetry] with [New] from the configuration,
 // mounts [Telemetry.Handler] at /metrics, hands [Telemetry.Metrics] and
 // [Telemetry.Tracer] to the engine, the JetStream binding and the sinks,
 // and calls [Telemetry.Shutdown] on exit. Those packages see only the

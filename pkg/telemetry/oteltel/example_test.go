@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/expressd/expressd/pkg/telemetry"
-	oteltel "github.com/expressd/expressd/pkg/telemetry/otel"
+	"github.com/expressd/expressd/pkg/telemetry/oteltel"
 )
 
 func ExampleNew() {
