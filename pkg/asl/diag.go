@@ -86,14 +86,6 @@ func (ds Diagnostics) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Err returns ds as an error, or nil when ds is empty.
-func (ds Diagnostics) Err() error {
-	if len(ds) == 0 {
-		return nil
-	}
-	return ds
-}
-
 // Sorted orders ds by file, position, pointer and message, and drops exact
 // duplicates, so the output is stable whatever order the checks ran in.
 // It sorts in place and returns the (possibly shorter) result.

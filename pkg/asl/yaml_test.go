@@ -163,11 +163,8 @@ func TestDiagnosticString(t *testing.T) {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
 	}
-	if (Diagnostics{}).Err() != nil {
-		t.Error("empty Diagnostics.Err() must be nil")
-	}
 	ds := Diagnostics{{Msg: "a"}, {Msg: "b"}}
-	if ds.Err().Error() != "/: a\n/: b" {
+	if ds.Error() != "/: a\n/: b" {
 		t.Errorf("Error(): got %q", ds.Error())
 	}
 }

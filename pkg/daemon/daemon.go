@@ -304,20 +304,16 @@ func (d *Daemon) serveHTTP(addr string) error {
 	})
 	mux.Handle("GET /metrics", d.tel.Handler())
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if d.binding == nil {
-			http.Error(w, "not ready: starting", http.StatusServiceUnavailable)
+		if d.Ready() {
+			fmt.Fprintln(w, "ready")
 			return
 		}
-		if !d.binding.Ready() {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "not ready:")
-			for _, p := range d.binding.Problems() {
-				fmt.Fprintln(w, "- "+p)
-			}
-			return
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready:")
+		for _, p := range d.Problems() {
+			fmt.Fprintln(w, "- "+p)
 		}
-		fmt.Fprintln(w, "ready")
 	})
 	d.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

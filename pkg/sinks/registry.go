@@ -45,12 +45,6 @@ func (r *Registry) Register(p Plugin) error {
 	return nil
 }
 
-// Lookup returns the plugin called name.
-func (r *Registry) Lookup(name string) (Plugin, bool) {
-	p, ok := r.plugins[name]
-	return p, ok
-}
-
 // Plugins returns the registered plugins sorted by name (for docs and
 // validation messages).
 func (r *Registry) Plugins() []Plugin {

@@ -68,9 +68,6 @@ func (f HandlerFunc) Invoke(ctx context.Context, req *Request, done func(Result)
 // Match decides whether a handler serves a resource.
 type Match func(resource string) bool
 
-// Prefix matches resources that start with p.
-func Prefix(p string) Match { return func(r string) bool { return strings.HasPrefix(r, p) } }
-
 // Exact matches one resource.
 func Exact(s string) Match { return func(r string) bool { return r == s } }
 

@@ -55,7 +55,6 @@ type Decoder struct {
 }
 
 // Parse is value.Parse on the decoder's scratch space.
-func (d *Decoder) Parse(data []byte) (Value, error) { return d.p.run(data, MaxDepth, false) }
 
 // ParseOwned is value.ParseOwned on the decoder's scratch space.
 func (d *Decoder) ParseOwned(data []byte) (Value, error) { return d.p.run(data, MaxDepth, true) }

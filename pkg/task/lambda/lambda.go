@@ -144,9 +144,6 @@ func New(opts Options, req *natstask.Requester, httpClient *http.Client) (*Handl
 // Match matches [ResourceInvoke] and legacy function ARNs.
 func Match(resource string) bool { return resource == ResourceInvoke || MatchLegacy(resource) }
 
-// MatchInvoke matches [ResourceInvoke].
-func MatchInvoke(resource string) bool { return resource == ResourceInvoke }
-
 // MatchLegacy matches function ARNs arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER].
 func MatchLegacy(resource string) bool {
 	f, ok := parseFunction(resource)

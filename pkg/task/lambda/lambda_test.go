@@ -374,7 +374,7 @@ func TestMatch(t *testing.T) {
 			t.Errorf("Match(%s) = %v, want %v", r, got, want)
 		}
 	}
-	if lambda.MatchInvoke("arn:aws:lambda:us-east-1:1:function:f") || !lambda.MatchLegacy("arn:aws:lambda:us-east-1:1:function:f") {
-		t.Error("MatchInvoke / MatchLegacy disagree with the resource forms")
+	if !lambda.MatchLegacy("arn:aws:lambda:us-east-1:1:function:f") || lambda.MatchLegacy(lambda.ResourceInvoke) {
+		t.Error("MatchLegacy disagrees with the resource forms")
 	}
 }

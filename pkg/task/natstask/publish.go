@@ -38,8 +38,7 @@ type pubCall struct {
 
 // NewPublish returns a Publisher on nc. The PubAck timeout is
 // [WithTimeout] (default 30s), the bound on publishes awaiting their
-// PubAck is [WithMaxPending], and [WithJetStreamOptions] adds options
-// for jetstream.New (a domain or API prefix).
+// PubAck is [WithMaxPending].
 //
 // It takes a connection rather than a jetstream.JetStream because the
 // async ack and error handlers can only be set when the JetStream
@@ -50,13 +49,11 @@ func NewPublish(nc *nats.Conn, opts ...Option) (*Publisher, error) {
 	}
 	o := buildOptions(opts)
 	p := &Publisher{pending: make(map[*nats.Msg]pubCall), tracer: o.tracer}
-	all := append([]jetstream.JetStreamOpt{
+	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncAckHandler(p.onAck),
 		jetstream.WithPublishAsyncErrHandler(p.onErr),
 		jetstream.WithPublishAsyncTimeout(o.timeout),
-		jetstream.WithPublishAsyncMaxPending(o.maxPending),
-	}, o.jsOpts...)
-	js, err := jetstream.New(nc, all...)
+		jetstream.WithPublishAsyncMaxPending(o.maxPending))
 	if err != nil {
 		return nil, fmt.Errorf("natstask: jetstream: %w", err)
 	}

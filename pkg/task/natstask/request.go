@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/expressd/expressd/pkg/states"
@@ -67,7 +66,6 @@ type Option func(*options)
 type options struct {
 	timeout    time.Duration
 	maxPending int
-	jsOpts     []jetstream.JetStreamOpt
 	tracer     telemetry.Tracer
 }
 
@@ -107,14 +105,6 @@ func WithMaxPending(n int) Option {
 			o.maxPending = n
 		}
 	}
-}
-
-// WithJetStreamOptions adds options for the JetStream context of a
-// Publisher, such as jetstream.WithDefaultTimeout. They are applied after
-// the Publisher's own and must not replace its async ack and error
-// handlers. A Requester ignores them.
-func WithJetStreamOptions(opts ...jetstream.JetStreamOpt) Option {
-	return func(o *options) { o.jsOpts = append(o.jsOpts, opts...) }
 }
 
 func buildOptions(opts []Option) options {
