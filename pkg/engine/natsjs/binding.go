@@ -510,7 +510,7 @@ func (m *machine) touchLong(now time.Time) {
 	}
 	m.mu.Unlock()
 	for _, ev := range long {
-		ev.settle(ev.msg.InProgress)
+		inProgress(ev)
 	}
 }
 

@@ -55,14 +55,12 @@ func (m *machine) onMessage(run *consumeRun, msg jetstream.Msg) {
 	b.intake.RLock()
 	defer b.intake.RUnlock()
 	if b.stopping.Load() {
-		_ = msg.Nak() // shutting down: another worker (or our restart) takes it
+		nakStopping(msg)
 		return
 	}
 	meta, err := msg.Metadata()
 	if err != nil {
-		// Not a JetStream delivery we can name: neither ack nor term it
-		// (that could lose an event); it comes back after ack_wait.
-		b.rlog.Error("nometa "+m.Name, "message without JetStream metadata left unacknowledged", "machine", m.Name, "error", err)
+		leaveUnnamed(m, err)
 		return
 	}
 	ev := &event{
@@ -88,21 +86,17 @@ func (m *machine) onMessage(run *consumeRun, msg jetstream.Msg) {
 	if ev.deliv > 1 {
 		b.opts.Engine.Metrics.Redelivered(m.Name)
 	}
-	if limit := m.Trigger.MaxDeliver; limit > 0 && ev.deliv > uint64(limit) {
-		// Its deliveries are used up: none stored a result (its worker
-		// died, the results stream refused the result, or a shutdown
-		// returned it). Dead-letter it without running it again.
-		ev.deadLetter("no result stored in max_deliver (" + strconv.Itoa(limit) + ") deliveries")
+	if deliveriesUsedUp(ev) {
 		return
 	}
 	data := msg.Data()
 	if len(data) > vm.PayloadLimit {
-		ev.reject(states.DataLimitExceeded, "The event is "+strconv.Itoa(len(data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
+		reject(ev, states.DataLimitExceeded, "The event is "+strconv.Itoa(len(data))+" bytes; the execution input limit is "+strconv.Itoa(vm.PayloadLimit)+" bytes.")
 		return
 	}
 	input, err := run.dec.ParseOwned(data) // nats.go gives each message its own payload buffer
 	if err != nil {
-		ev.reject(ErrInvalidInput, "The event is not valid JSON: "+err.Error())
+		reject(ev, ErrInvalidInput, "The event is not valid JSON: "+err.Error())
 		return
 	}
 	var trace telemetry.Carrier
@@ -126,24 +120,6 @@ func (m *machine) onMessage(run *consumeRun, msg jetstream.Msg) {
 // done receives the execution's result on its engine goroutine.
 func (ev *event) done(res engine.Result) {
 	ev.res = res
-	ev.m.b.pub.submit(ev)
-}
-
-// reject records a FAILED result for an event that cannot run and sends it
-// to the DLQ as well.
-func (ev *event) reject(name states.Name, cause string) {
-	now := time.Now()
-	ev.res = engine.Result{Status: engine.Failed, Error: name, Cause: cause, HasError: true, HasCause: true,
-		Name: ev.name, Start: now, Stop: now,
-		ExecutionArn: ev.m.b.executionArn(ev.m.Name, ev.name)}
-	ev.dlq, ev.dlqKind = string(name)+": "+cause, string(name)
-	ev.m.b.pub.submit(ev)
-}
-
-// deadLetter sends an event that will not run to the DLQ (only), then
-// terminates it.
-func (ev *event) deadLetter(reason string) {
-	ev.dlq, ev.dlqKind, ev.noRes = reason, "max deliver", true
 	ev.m.b.pub.submit(ev)
 }
 

@@ -2,8 +2,11 @@ package natsjs
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
+	"github.com/expressd/expressd/pkg/engine"
+	"github.com/expressd/expressd/pkg/states"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -34,6 +37,45 @@ import (
 //   - long executions → InProgress every ack_wait/3 (see keepAlive).
 //   - a delivery from a consumer instance that no longer exists → nothing:
 //     its ack would reach a recreated consumer of the same name.
+
+// nakStopping returns a delivery that arrives while the binding stops:
+// another worker (or this one, restarted) takes it.
+func nakStopping(msg jetstream.Msg) {
+	_ = msg.Nak()
+}
+
+// leaveUnnamed handles a message without JetStream metadata: it cannot be
+// named, so it is neither acked nor terminated (either could lose an
+// event); it comes back after ack_wait.
+func leaveUnnamed(m *machine, err error) {
+	m.b.rlog.Error("nometa "+m.Name, "message without JetStream metadata left unacknowledged", "machine", m.Name, "error", err)
+}
+
+// deliveriesUsedUp dead-letters an event delivered more than max_deliver
+// times and reports whether it did: none of its deliveries stored a result
+// (its worker died, the results stream refused the result, or a shutdown
+// returned it), so it goes to the DLQ without running again.
+func deliveriesUsedUp(ev *event) bool {
+	limit := ev.m.Trigger.MaxDeliver
+	if limit <= 0 || ev.deliv <= uint64(limit) {
+		return false
+	}
+	ev.dlq, ev.dlqKind, ev.noRes = "no result stored in max_deliver ("+strconv.Itoa(limit)+") deliveries", "max deliver", true
+	ev.m.b.pub.submit(ev)
+	return true
+}
+
+// reject records a FAILED result for an event that cannot run (not JSON,
+// over the payload limit) and sends it to the DLQ as well; it is
+// terminated once both are stored.
+func reject(ev *event, name states.Name, cause string) {
+	now := time.Now()
+	ev.res = engine.Result{Status: engine.Failed, Error: name, Cause: cause, HasError: true, HasCause: true,
+		Name: ev.name, Start: now, Stop: now,
+		ExecutionArn: ev.m.b.executionArn(ev.m.Name, ev.name)}
+	ev.dlq, ev.dlqKind = string(name)+": "+cause, string(name)
+	ev.m.b.pub.submit(ev)
+}
 
 // nakDelay is the redelivery delay after a failure to store a result: it
 // grows with the delivery count, from 1s up to 30s, to ride out a NATS
@@ -110,6 +152,12 @@ func resultNotStored(ev *event, dlq bool, err error) {
 func missingStream(err error) bool {
 	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
 		errors.Is(err, jetstream.ErrStreamNotFound)
+}
+
+// inProgress tells the server an execution still runs (keepAlive calls it
+// every ack_wait/3), so the event is not redelivered meanwhile.
+func inProgress(ev *event) {
+	ev.settle(ev.msg.InProgress)
 }
 
 // nakShutdown returns an unfinished event to the stream at shutdown.
