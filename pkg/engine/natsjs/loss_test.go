@@ -225,7 +225,7 @@ func TestDeletedResultsStream(t *testing.T) {
 	reg := &task.Registry{}
 	b := startBinding(t, nc, natsjs.Options{CheckInterval: 200 * time.Millisecond, Machines: []natsjs.Machine{{
 		Name: "delres", Program: compileNamed(t, "delres", passDef, reg), Tasks: reg, Concurrency: 64, Timeout: time.Minute,
-		Trigger: &natsjs.Trigger{Stream: "DR", Subjects: []string{"dr"}, Consumer: "dr", MaxDeliver: 2, AckWait: 5 * time.Second}}}})
+		Trigger: &natsjs.Trigger{Stream: "DR", Subjects: []string{"dr"}, Consumer: "dr", MaxDeliver: 5, AckWait: 5 * time.Second}}}}) // a result refused while the stream is gone takes a delivery; 2 left too little slack under load
 	publishIDs(t, js, "dr", "a", 20)
 	settled(t, js, "DR", "dr", 10*time.Second)
 	for _, s := range []string{natsjs.ResultsStream, natsjs.DLQStream} {
