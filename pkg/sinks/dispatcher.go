@@ -48,11 +48,12 @@ type Named struct {
 	MaxInFlight int
 }
 
-// Stats counts the records of one sink: written (accepted by Write) and
-// dropped (queue full, batch given up after errors, or emitted after Close).
+// Stats counts the records of one sink: written (accepted by Write and kept
+// by its filter), filtered (dropped by the sink's filter) and dropped
+// (queue full, batch given up after errors, or emitted after Close).
 type Stats struct {
-	Name             string
-	Written, Dropped int64
+	Name                       string
+	Written, Filtered, Dropped int64
 }
 
 // Dispatcher fans records out to sinks without blocking. Each sink has a
@@ -90,6 +91,7 @@ type out struct {
 	timer    *time.Timer
 
 	written    atomic.Int64
+	filtered   atomic.Int64
 	dropped    atomic.Int64
 	unreported atomic.Int64 // drops not yet in a warning
 	lastWarn   atomic.Int64 // unix nanoseconds of the last warning
@@ -149,7 +151,7 @@ func (d *Dispatcher) Emit(r Record) {
 func (d *Dispatcher) Stats() []Stats {
 	s := make([]Stats, len(d.outs))
 	for i, o := range d.outs {
-		s[i] = Stats{Name: o.name, Written: o.written.Load(), Dropped: o.dropped.Load()}
+		s[i] = Stats{Name: o.name, Written: o.written.Load(), Filtered: o.filtered.Load(), Dropped: o.dropped.Load()}
 	}
 	return s
 }
@@ -319,8 +321,16 @@ func (o *out) write(b []Record) {
 	for attempt := 1; ; attempt++ {
 		err := o.sink.Write(ctx, b)
 		if err == nil {
-			o.written.Add(int64(len(b)))
-			o.d.m.SinkRecords(o.name, len(b), 0)
+			// Records the sink's filter turned into no line are filtered,
+			// not written (a filter keeping only failures wrote nothing).
+			n := int64(len(b))
+			if fc, ok := o.sink.(FilterCounter); ok {
+				f := min(fc.TakeFiltered(), n)
+				o.filtered.Add(f)
+				n -= f
+			}
+			o.written.Add(n)
+			o.d.m.SinkRecords(o.name, int(n), 0)
 			return
 		}
 		if ctx.Err() != nil {

@@ -34,7 +34,7 @@ func Example() {
 	// Output:
 	// {"id":"3","type":"TaskFailed"}
 	// {"id":"4","type":"ExecutionFailed"}
-	// [{stdout 3 0} {discard 3 0}]
+	// [{stdout 2 1 0} {discard 3 0 0}]
 }
 
 func ExampleCompileFilter() {

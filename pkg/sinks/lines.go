@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,9 +63,15 @@ func (l *Lines) truncate(n int) {
 // reused buffer and does not allocate once warm. An Encoder is not safe for
 // concurrent use: a sink keeps one per concurrent Write.
 type Encoder struct {
-	filter *Filter
-	lines  Lines
+	filter   *Filter
+	lines    Lines
+	filtered atomic.Int64 // records the filter turned into no line, since TakeFiltered
 }
+
+// TakeFiltered returns how many records the filter turned into no line
+// since the last call, and starts counting again. It implements
+// [FilterCounter] for the sinks that embed an Encoder.
+func (e *Encoder) TakeFiltered() int64 { return e.filtered.Swap(0) }
 
 // NewEncoder returns an encoder applying the jq expression filter, or
 // writing records unchanged when filter is "". A filter that does not
@@ -100,6 +107,15 @@ func (e *Encoder) Encode(ctx context.Context, batch []Record) *Lines {
 	defer cancel()
 	for i := range batch {
 		e.filter.appendRecord(ctx, l, &batch[i], i)
+	}
+	kept, last := 0, -1
+	for _, r := range l.recs {
+		if int(r) != last {
+			kept, last = kept+1, int(r)
+		}
+	}
+	if n := len(batch) - kept; n > 0 {
+		e.filtered.Add(int64(n))
 	}
 	return l
 }

@@ -23,6 +23,13 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// FilterCounter is implemented by sinks whose filter may drop records (the
+// built-in ones, through their [Encoder]): the dispatcher counts those as
+// filtered, not written.
+type FilterCounter interface {
+	TakeFiltered() int64
+}
+
 // ErrNotConnected is returned (possibly wrapped) by [Sink.Write] when the
 // destination is temporarily unreachable; the batch is retried with back-off
 // until the sink recovers or the [Dispatcher] is closed.

@@ -42,3 +42,11 @@ func (s *discardSink) Write(ctx context.Context, batch []Record) error {
 }
 
 func (s *discardSink) Close(context.Context) error { return nil }
+
+// TakeFiltered implements FilterCounter.
+func (s *discardSink) TakeFiltered() int64 {
+	if s.enc == nil {
+		return 0
+	}
+	return s.enc.TakeFiltered()
+}

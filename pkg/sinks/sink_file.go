@@ -286,3 +286,6 @@ func (s *fileSink) Close(context.Context) error {
 	}
 	return s.finish()
 }
+
+// TakeFiltered implements FilterCounter.
+func (s *fileSink) TakeFiltered() int64 { return s.enc.TakeFiltered() }

@@ -53,3 +53,6 @@ func (s *writerSink) Write(ctx context.Context, batch []Record) error {
 }
 
 func (s *writerSink) Close(context.Context) error { return nil }
+
+// TakeFiltered implements FilterCounter.
+func (s *writerSink) TakeFiltered() int64 { return s.enc.TakeFiltered() }

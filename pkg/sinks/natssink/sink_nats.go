@@ -216,3 +216,6 @@ func (s *sink) Close(ctx context.Context) error {
 	}
 	return nil
 }
+
+// TakeFiltered implements sinks.FilterCounter.
+func (s *sink) TakeFiltered() int64 { return s.enc.TakeFiltered() }
