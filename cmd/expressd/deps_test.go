@@ -22,7 +22,7 @@ func TestDependencyRule(t *testing.T) {
 		"pkg/value":     {},
 		"pkg/jsonpath":  {"pkg/value"},
 		"pkg/intrinsic": {"pkg/value", "pkg/states", "pkg/internal/uuid"},
-		"pkg/asl":       {"pkg/value", "pkg/states"},
+		"pkg/asl":       {"pkg/value", "pkg/states", "pkg/internal/yamlerr"},
 		"pkg/vm":        {"pkg/value", "pkg/states", "pkg/jsonpath", "pkg/intrinsic", "pkg/asl"},
 		"pkg/compile":   {"pkg/value", "pkg/states", "pkg/jsonpath", "pkg/intrinsic", "pkg/asl", "pkg/vm"},
 		"pkg/task":      {"pkg/value", "pkg/states"},
