@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/expressd/expressd/pkg/sinks"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -402,7 +403,7 @@ machines:
 			`c.yaml:5:18: logging.level: must be one of ALL, ERROR, FATAL, OFF; got "error"`}},
 		{"sink type", minimal + "logging: {sinks: [{}, {type: s3}]}\n", []string{
 			`c.yaml:5:19: logging.sinks[0].type: is required`,
-			`c.yaml:5:30: logging.sinks[1].type: must be one of stdout, file, nats, discard; got "s3"`}},
+			`c.yaml:5:30: logging.sinks[1].type: must be one of discard, file, nats, stdout; got "s3"`}},
 		{"file sink", minimal + "logging: {sinks: [{type: file, compression: lz4, max_bytes: 0, max_files: 0, buffer: 0}]}\n", []string{
 			`c.yaml:5:19: logging.sinks[0].path: is required`,
 			`c.yaml:5:45: logging.sinks[0].compression: must be one of none, gzip, zstd; got "lz4"`,
@@ -678,6 +679,24 @@ func walkSpec(o *object, path string, fn func(f *field, path string)) {
 			walkSpec(f.elem, p+"[]", fn)
 		case kindMap:
 			walkSpec(f.elem, p+".<name>", fn)
+		}
+	}
+}
+
+// TestSinkKeysFromPlugins: every key a sink plugin declares is a config key
+// of logging.sinks[] with the plugin's default and documentation.
+func TestSinkKeysFromPlugins(t *testing.T) {
+	specs := sinks.BuiltinSpecs()
+	for typ, fields := range specs {
+		for _, sf := range fields {
+			f := sinkSpec.field(sf.Name)
+			if f == nil {
+				t.Errorf("sink %s key %s is not a config key", typ, sf.Name)
+				continue
+			}
+			if sf.Name != sinks.FieldType && (f.doc != sf.Doc || f.def != sf.Default) {
+				t.Errorf("sink key %s: doc/default %q/%q, want the plugin's %q/%q", sf.Name, f.doc, f.def, sf.Doc, sf.Default)
+			}
 		}
 	}
 }

@@ -3,8 +3,12 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/expressd/expressd/pkg/sinks"
 )
 
 // Config keys (STYLE: field names are package constants).
@@ -71,9 +75,6 @@ const (
 	// consumer's MaxAckPending). Each in-flight execution holds its event
 	// and state in memory; a million 1 KiB events is already a gigabyte.
 	maxConcurrency = 1_000_000
-	// maxSinkBuffer bounds a sink's queue: at 65536 (the default) records
-	// of ~1 KiB, a stalled sink holds 64 MiB; 16 M records would hold 16 GiB.
-	maxSinkBuffer = 1 << 24
 )
 
 var (
@@ -85,67 +86,87 @@ var (
 	otlpEndpointPattern = regexp.MustCompile(`^https?://[^\s]+$`)
 )
 
-var sinkSpec = &object{
-	doc: "One execution log destination. `type` picks the sink; the other keys apply to the types listed with them.",
-	fields: []*field{
-		scalar(fieldType, func(s *Sink) *string { return &s.Type }, field{
-			doc:      "Sink type: `stdout` (JSON lines on standard output), `file` (JSON lines, rotated by size, optionally compressed), `nats` (one message per record) or `discard`.",
-			required: true, enum: []string{SinkStdout, SinkFile, SinkNATS, SinkDiscard}, example: SinkFile,
-		}),
-		scalar(fieldFilter, func(s *Sink) *string { return &s.Filter }, field{
-			doc:      "jq expression applied to each record (compiled once at startup): records it yields nothing for are dropped, the others are replaced by its output. Must not be empty when given.",
-			notEmpty: true,
-			example:  `'select(.type | endswith("Failed"))'`,
-		}),
-		scalar(fieldBuffer, func(s *Sink) *int { return &s.Buffer }, field{
-			doc: "Records queued for this sink. When the sink falls behind and the queue is full, new records are dropped and counted; executions never wait for logging.",
-			def: "65536", intMin: 1, intMax: maxSinkBuffer, example: "65536",
-		}),
-		scalar(fieldPath, func(s *Sink) *string { return &s.Path }, field{
-			doc:      "File to write; rotated files get a numeric suffix. Relative to the working directory (like nats.embedded.store_dir).",
-			required: true, sinkTypes: []string{SinkFile}, example: "./logs/expressd.jsonl.zst",
-		}),
-		scalar(fieldCompression, func(s *Sink) *string { return &s.Compression }, field{
-			doc: "Compression of the file: `none`, `gzip` or `zstd`.",
-			def: CompressionNone, enum: []string{CompressionNone, CompressionGzip, CompressionZstd},
-			sinkTypes: []string{SinkFile}, example: CompressionZstd,
-		}),
-		scalar(fieldMaxBytes, func(s *Sink) *Size { return &s.MaxBytes }, field{
-			doc: "Rotate the file when it reaches this size (before compression). A size is bytes or a number with a unit: KB, MB, GB (powers of 1000), KiB, MiB, GiB (powers of 1024).",
-			def: "100MiB", intMin: 1, sinkTypes: []string{SinkFile}, example: "100MiB",
-		}),
-		scalar(fieldMaxFiles, func(s *Sink) *int { return &s.MaxFiles }, field{
-			doc: "Rotated files kept besides the current one; older ones are deleted.",
-			def: "10", intMin: 1, intMax: 100_000, sinkTypes: []string{SinkFile}, example: "10",
-		}),
-		scalar(fieldSubject, func(s *Sink) *string { return &s.Subject }, field{
-			doc:     "Subject to publish records on (no wildcards).",
-			defNote: "expressd.logs.<machine>", check: checkLiteralSubject, checkDoc: "a NATS subject without wildcards",
-			sinkTypes: []string{SinkNATS}, example: "expressd.logs.telemetry",
-		}),
-		scalar(fieldStream, func(s *Sink) *string { return &s.Stream }, field{
-			doc:     "When set, records are published with JetStream (PubAck awaited off the hot path) into this existing stream; when empty, with core NATS.",
-			pattern: natsNamePattern, patternDoc: "letters, digits, _ and -",
-			sinkTypes: []string{SinkNATS}, example: "EXPRESSD_LOGS",
-		}),
+// sinkSpec is built from the sink plugins' own Specs (sinks.BuiltinSpecs):
+// each key's type, default, documentation, enumeration and range come
+// from the plugin that reads it; a key applies to the sink types whose Spec
+// lists it. Only where the value is stored is declared here (sinkSlots).
+var sinkSpec = buildSinkSpec(sinks.BuiltinSpecs())
+
+// sinkSlots binds each sink key to its field of Sink. A plugin key without
+// a slot is a programming error caught at start (and by a test).
+var sinkSlots = map[string]func(field) *field{
+	sinks.FieldType:   func(f field) *field { return scalar(fieldType, func(s *Sink) *string { return &s.Type }, f) },
+	sinks.FieldFilter: func(f field) *field { return scalar(fieldFilter, func(s *Sink) *string { return &s.Filter }, f) },
+	sinks.FieldBuffer: func(f field) *field { return scalar(fieldBuffer, func(s *Sink) *int { return &s.Buffer }, f) },
+	sinks.FieldPath:   func(f field) *field { return scalar(fieldPath, func(s *Sink) *string { return &s.Path }, f) },
+	sinks.FieldCompression: func(f field) *field {
+		return scalar(fieldCompression, func(s *Sink) *string { return &s.Compression }, f)
 	},
-	applies: func(parent any, f *field) (bool, string) {
+	sinks.FieldMaxBytes: func(f field) *field { return scalar(fieldMaxBytes, func(s *Sink) *Size { return &s.MaxBytes }, f) },
+	sinks.FieldMaxFiles: func(f field) *field { return scalar(fieldMaxFiles, func(s *Sink) *int { return &s.MaxFiles }, f) },
+	sinks.FieldSubject:  func(f field) *field { return scalar(fieldSubject, func(s *Sink) *string { return &s.Subject }, f) },
+	sinks.FieldStream:   func(f field) *field { return scalar(fieldStream, func(s *Sink) *string { return &s.Stream }, f) },
+}
+
+func buildSinkSpec(specs map[string][]sinks.Field) *object {
+	types := make([]string, 0, len(specs))
+	for t := range specs {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	// Keys in the order the plugins list them, each with the types that
+	// read it; the first plugin (by name) to list a key documents it.
+	var order []string
+	first := map[string]sinks.Field{}
+	readers := map[string][]string{}
+	for _, t := range types {
+		for _, f := range specs[t] {
+			if _, seen := first[f.Name]; !seen {
+				first[f.Name] = f
+				order = append(order, f.Name)
+			}
+			readers[f.Name] = append(readers[f.Name], t)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(readers[order[a]]) > len(readers[order[b]]) })
+	o := &object{doc: "One execution log destination. `type` picks the sink; the other keys apply to the types listed with them."}
+	for _, name := range order {
+		sf := first[name]
+		slot, ok := sinkSlots[name]
+		if !ok {
+			panic("config: sink key " + name + " has no field in config.Sink")
+		}
+		f := field{doc: sf.Doc, def: sf.Default, defNote: sf.DefaultNote, example: sf.Example,
+			required: sf.Required, notEmpty: sf.NotEmpty, enum: sf.Enum, intMin: sf.Min, intMax: sf.Max}
+		switch sf.Format {
+		case sinks.FormatSubject:
+			f.check, f.checkDoc = checkLiteralSubject, "a NATS subject without wildcards"
+		case sinks.FormatName:
+			f.pattern, f.patternDoc = natsNamePattern, "letters, digits, _ and -"
+		}
+		if name == sinks.FieldType {
+			f.enum = types
+			f.doc = "Sink type, the name of a sink plugin: `" + strings.Join(types, "`, `") + "` (stdout: JSON lines on standard output; file: JSON lines, rotated by size, optionally compressed; nats: one message per record; discard: nothing). Each key below says the types it applies to."
+			f.example = SinkFile
+		} else if len(readers[name]) < len(types) {
+			f.sinkTypes = readers[name]
+		}
+		o.fields = append(o.fields, slot(f))
+	}
+	o.applies = func(parent any, f *field) (bool, string) {
 		if f.sinkTypes == nil {
 			return true, ""
 		}
 		t := parent.(*Sink).Type
-		switch t {
-		case SinkStdout, SinkFile, SinkNATS, SinkDiscard:
-		default:
+		if _, known := specs[t]; !known {
 			return false, "" // the type itself is reported
 		}
-		for _, st := range f.sinkTypes {
-			if st == t {
-				return true, ""
-			}
+		if slices.Contains(f.sinkTypes, t) {
+			return true, ""
 		}
 		return false, fmt.Sprintf("only applies to sink type %s, not %s", strings.Join(f.sinkTypes, ", "), t)
-	},
+	}
+	return o
 }
 
 var loggingSpec = &object{

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -33,5 +34,21 @@ func TestRegistry(t *testing.T) {
 	// Isolated registries do not share state.
 	if len(NewRegistry().Plugins()) != 0 {
 		t.Error("NewRegistry: got a plugin")
+	}
+}
+
+// TestBuiltinSpecs: the Specs pkg/config builds its sink keys from are the
+// plugins' own (one source for parsing, validation and docs).
+func TestBuiltinSpecs(t *testing.T) {
+	specs := BuiltinSpecs()
+	for _, p := range Builtin().Plugins() {
+		want, ok := specs[p.Name]
+		if !ok {
+			t.Errorf("plugin %s is not in BuiltinSpecs", p.Name)
+			continue
+		}
+		if !reflect.DeepEqual(p.Spec, want) {
+			t.Errorf("plugin %s: Spec differs from BuiltinSpecs()[%q]", p.Name, p.Name)
+		}
 	}
 }

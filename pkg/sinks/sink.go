@@ -72,14 +72,35 @@ type Plugin struct {
 	New  func(o Options) (Sink, int, error)
 }
 
-// Field documents one config field a plugin reads.
+// Field describes one config key a plugin reads: the single source of its
+// parsing, validation and reference docs (pkg/config builds its sink keys
+// from the plugins' Specs).
 type Field struct {
-	Name    string // config key, e.g. "max_bytes"
-	Type    string // "string", "integer", "size", …
-	Default string // "" when the field has no default
-	Doc     string // one or two sentences
-	Example string // a YAML snippet, e.g. "max_bytes: 100MiB"
+	Name        string   // config key, e.g. "max_bytes"
+	Type        string   // TypeString, TypeInteger or TypeSize
+	Default     string   // YAML text of the default, "" when none
+	DefaultNote string   // a default that is not a constant, in words
+	Doc         string   // one or two sentences
+	Example     string   // YAML text of an example value
+	Required    bool     // the key must be set for this sink type
+	NotEmpty    bool     // may be left out, but not written empty
+	Enum        []string // allowed values of a string
+	Min, Max    int64    // range of an integer or size (Max 0: no upper bound)
+	Format      string   // FormatSubject or FormatName for strings with a syntax
 }
+
+// Field types.
+const (
+	TypeString  = "string"
+	TypeInteger = "integer"
+	TypeSize    = "size" // bytes, or a number with a unit: KB, MB, GB, KiB, MiB, GiB
+)
+
+// String formats checked by the config.
+const (
+	FormatSubject = "subject" // a NATS subject without wildcards
+	FormatName    = "name"    // a JetStream name: letters, digits, _ and -
+)
 
 // Config field names shared by the plugins' specs.
 const (
@@ -101,12 +122,48 @@ const (
 	CompressionZstd = "zstd"
 )
 
+// MaxBuffer bounds a sink's queue: at 65536 (the default) records of a
+// few hundred bytes a queue holds some tens of MiB; 2^24 is a generous
+// ceiling that still keeps a typo from reserving gigabytes.
+const MaxBuffer = 1 << 24
+
 // CommonSpec returns the fields every sink type accepts (type, filter,
 // buffer); plugins start their Spec with it.
 func CommonSpec() []Field {
 	return []Field{
-		{Name: FieldType, Type: "string", Doc: "Sink type: the name of a registered plugin.", Example: "type: stdout"},
-		{Name: FieldFilter, Type: "string", Doc: "jq expression applied to each record (compiled once at startup): records it yields nothing for are dropped, the others are replaced by its outputs.", Example: `filter: 'select(.type | endswith("Failed"))'`},
-		{Name: FieldBuffer, Type: "integer", Default: "65536", Doc: "Records queued for this sink. When the sink falls behind and the queue is full, new records are dropped and counted; executions never wait for logging.", Example: "buffer: 65536"},
+		{Name: FieldType, Type: TypeString, Required: true, Doc: "Sink type: the name of a registered plugin.", Example: "stdout"},
+		{Name: FieldFilter, Type: TypeString, NotEmpty: true, Doc: "jq expression applied to each record (compiled once at startup): records it yields nothing for are dropped (and counted as filtered), the others are replaced by its outputs. Must not be empty when given.", Example: `'select(.type | endswith("Failed"))'`},
+		{Name: FieldBuffer, Type: TypeInteger, Default: "65536", Min: 1, Max: MaxBuffer, Doc: "Records queued for this sink. When the sink falls behind and the queue is full, new records are dropped and counted; executions never wait for logging.", Example: "65536"},
+	}
+}
+
+// FileSpec is the file plugin's Spec.
+func FileSpec() []Field {
+	return append(CommonSpec(),
+		Field{Name: FieldPath, Type: TypeString, Required: true, Doc: "File to write; rotated files get a numeric suffix: path.1 is the newest, path.<max_files> the oldest. Relative to the working directory (like nats.embedded.store_dir).", Example: "./logs/expressd.jsonl.zst"},
+		Field{Name: FieldCompression, Type: TypeString, Default: CompressionNone, Enum: []string{CompressionNone, CompressionGzip, CompressionZstd}, Doc: "Compression of each file: `none`, `gzip` or `zstd`. Every file is one complete stream.", Example: CompressionZstd},
+		Field{Name: FieldMaxBytes, Type: TypeSize, Default: "100MiB", Min: 1, Doc: "Rotate before the file exceeds this size (before compression). A size is bytes or a number with a unit: KB, MB, GB (powers of 1000), KiB, MiB, GiB (powers of 1024).", Example: "100MiB"},
+		Field{Name: FieldMaxFiles, Type: TypeInteger, Default: "10", Min: 1, Max: 100_000, Doc: "Rotated files kept besides the current one; older ones are deleted.", Example: "10"},
+	)
+}
+
+// NATSSpec is the nats plugin's Spec (sinks/natssink). It is declared here
+// so that a config can be checked without a NATS connection or importing
+// NATS.
+func NATSSpec() []Field {
+	return append(CommonSpec(),
+		Field{Name: FieldSubject, Type: TypeString, Format: FormatSubject, DefaultNote: "expressd.logs.<machine>", Doc: "Subject to publish records on (no wildcards). By default expressd.logs.<machine>, the machine the record comes from.", Example: "expressd.logs.telemetry"},
+		Field{Name: FieldStream, Type: TypeString, Format: FormatName, Doc: "When set, records are published with JetStream (PubAcks awaited per batch) into this stream, which must exist and capture the subject; when empty, with core NATS.", Example: "EXPRESSD_LOGS"},
+	)
+}
+
+// BuiltinSpecs returns the Specs of the built-in plugins by name: stdout,
+// file, discard (this package) and nats (sinks/natssink).
+func BuiltinSpecs() map[string][]Field {
+	return map[string][]Field{
+		"stdout":  CommonSpec(),
+		"file":    FileSpec(),
+		"discard": CommonSpec(),
+		"nats":    NATSSpec(),
 	}
 }

@@ -47,12 +47,7 @@ const fileBufferSize = 256 << 10
 // (a crashed process may have left its stream unterminated); an
 // uncompressed file is appended to.
 func FilePlugin() Plugin {
-	spec := append(CommonSpec(),
-		Field{Name: FieldPath, Type: "string", Doc: "File to write (required); rotated files get a numeric suffix: path.1 is the newest, path.<max_files> the oldest.", Example: "path: ./logs/expressd.jsonl.zst"},
-		Field{Name: FieldCompression, Type: "string", Default: CompressionNone, Doc: "Compression of each file: none, gzip or zstd. Every file is one complete stream.", Example: "compression: zstd"},
-		Field{Name: FieldMaxBytes, Type: "size", Default: "100MiB", Doc: "Rotate before the file exceeds this size (before compression).", Example: "max_bytes: 100MiB"},
-		Field{Name: FieldMaxFiles, Type: "integer", Default: strconv.Itoa(DefaultMaxFiles), Doc: "Rotated files kept besides the current one; older ones are deleted.", Example: "max_files: 10"},
-	)
+	spec := FileSpec()
 	return Plugin{Name: "file", Spec: spec, New: func(o Options) (Sink, int, error) {
 		s, err := newFileSink(o)
 		return s, 1, err

@@ -32,10 +32,7 @@ const (
 // Plugin returns the "nats" plugin publishing on nc. nc is shared and
 // owned by the caller.
 func Plugin(nc *nats.Conn) sinks.Plugin {
-	spec := append(sinks.CommonSpec(),
-		sinks.Field{Name: sinks.FieldSubject, Type: "string", Default: SubjectPrefix + "<machine>", Doc: "Subject to publish records on (no wildcards). By default expressd.logs.<machine>, the machine the record comes from.", Example: "subject: expressd.logs.telemetry"},
-		sinks.Field{Name: sinks.FieldStream, Type: "string", Doc: "When set, records are published with JetStream into this stream, which must exist and capture the subject; each batch waits for its PubAcks. When empty, core NATS.", Example: "stream: EXPRESSD_LOGS"},
-	)
+	spec := sinks.NATSSpec()
 	return sinks.Plugin{Name: Name, Spec: spec, New: func(o sinks.Options) (sinks.Sink, int, error) {
 		s, err := newSink(nc, o)
 		return s, 1, err
